@@ -1,0 +1,121 @@
+"""DynamoDB key helpers. The only place keys are built; every one takes the tenant first.
+
+State table (pk, sk):
+  exception        T#{tenant}#EX#{id}            | EXCEPTION
+  agent marker     T#{tenant}#EX#{id}            | AGENT#{agent}#{trigger_event_id}
+  playbook version T#{tenant}#PB#{id}            | V#{version:010d}
+  playbook latest  T#{tenant}#PB#{id}            | LATEST
+  playbook stats   T#{tenant}#PB#{id}            | STATS
+  policy pack      T#{tenant}#PACK#POLICY        | V#{version:010d} and LATEST
+  domain pack      T#{tenant}#PACK#DOMAIN#{dom}  | V#{version:010d} and LATEST
+  idempotency      T#{tenant}#IDEMP#{scope}#{key}| IDEMPOTENCY
+GSI ``by_tenant`` (gsi1pk, gsi1sk):
+  exceptions       T#{tenant}#EXCEPTIONS         | {created_at}#{id}   (list newest first)
+  active playbooks T#{tenant}#PLAYBOOKS_ACTIVE   | {domain or ~any}#{id} (LATEST items only, sparse)
+GSI ``playbooks`` (gsi2pk, gsi2sk):
+  every playbook   T#{tenant}#PLAYBOOKS          | {id}  (LATEST items: the authoring list)
+Events table (pk, seq):
+  timeline event   T#{tenant}#EX#{id}            | seq (number)
+"""
+
+from __future__ import annotations
+
+SEP = "#"
+ANY_DOMAIN = "~any"
+
+
+def _tenant(tenant_id: str) -> str:
+    if not tenant_id or SEP in tenant_id:
+        raise ValueError("tenant id is required and may not contain '#'")
+    return f"T{SEP}{tenant_id}"
+
+
+def version_sk(version: int) -> str:
+    return f"V{SEP}{version:010d}"
+
+
+LATEST_SK = "LATEST"
+EXCEPTION_SK = "EXCEPTION"
+STATS_SK = "STATS"
+IDEMPOTENCY_SK = "IDEMPOTENCY"
+
+
+def exception_pk(tenant_id: str, exception_id: str) -> str:
+    return f"{_tenant(tenant_id)}{SEP}EX{SEP}{exception_id}"
+
+
+def exception_key(tenant_id: str, exception_id: str) -> dict[str, str]:
+    return {"pk": exception_pk(tenant_id, exception_id), "sk": EXCEPTION_SK}
+
+
+def agent_marker_key(tenant_id: str, exception_id: str, agent: str, trigger_event_id: str) -> dict[str, str]:
+    return {"pk": exception_pk(tenant_id, exception_id), "sk": f"AGENT{SEP}{agent}{SEP}{trigger_event_id}"}
+
+
+def exceptions_list_pk(tenant_id: str) -> str:
+    return f"{_tenant(tenant_id)}{SEP}EXCEPTIONS"
+
+
+def exceptions_list_sk(created_at: str, exception_id: str) -> str:
+    return f"{created_at}{SEP}{exception_id}"
+
+
+def playbook_pk(tenant_id: str, playbook_id: str) -> str:
+    return f"{_tenant(tenant_id)}{SEP}PB{SEP}{playbook_id}"
+
+
+def playbook_version_key(tenant_id: str, playbook_id: str, version: int) -> dict[str, str]:
+    return {"pk": playbook_pk(tenant_id, playbook_id), "sk": version_sk(version)}
+
+
+def playbook_latest_key(tenant_id: str, playbook_id: str) -> dict[str, str]:
+    return {"pk": playbook_pk(tenant_id, playbook_id), "sk": LATEST_SK}
+
+
+def playbook_stats_key(tenant_id: str, playbook_id: str) -> dict[str, str]:
+    return {"pk": playbook_pk(tenant_id, playbook_id), "sk": STATS_SK}
+
+
+def active_playbooks_pk(tenant_id: str) -> str:
+    return f"{_tenant(tenant_id)}{SEP}PLAYBOOKS_ACTIVE"
+
+
+def active_playbook_sk(domain: str | None, playbook_id: str) -> str:
+    return f"{domain_index_value(domain)}{SEP}{playbook_id}"
+
+
+def domain_index_value(domain: str | None) -> str:
+    return domain.lower() if domain else ANY_DOMAIN
+
+
+def all_playbooks_pk(tenant_id: str) -> str:
+    return f"{_tenant(tenant_id)}{SEP}PLAYBOOKS"
+
+
+def policy_pack_pk(tenant_id: str) -> str:
+    return f"{_tenant(tenant_id)}{SEP}PACK{SEP}POLICY"
+
+
+def domain_pack_pk(tenant_id: str, domain: str) -> str:
+    return f"{_tenant(tenant_id)}{SEP}PACK{SEP}DOMAIN{SEP}{domain.lower()}"
+
+
+def pack_latest_key(pack_pk: str) -> dict[str, str]:
+    return {"pk": pack_pk, "sk": LATEST_SK}
+
+
+def pack_version_key(pack_pk: str, version: int) -> dict[str, str]:
+    return {"pk": pack_pk, "sk": version_sk(version)}
+
+
+def idempotency_key(tenant_id: str, scope: str, key: str) -> dict[str, str]:
+    return {"pk": f"{_tenant(tenant_id)}{SEP}IDEMP{SEP}{scope}{SEP}{key}", "sk": IDEMPOTENCY_SK}
+
+
+def events_pk(tenant_id: str, exception_id: str) -> str:
+    return exception_pk(tenant_id, exception_id)
+
+
+def tenant_prefix(tenant_id: str) -> str:
+    """The leading-key prefix IAM ``dynamodb:LeadingKeys`` conditions can enforce."""
+    return f"{_tenant(tenant_id)}{SEP}"

@@ -1,0 +1,1 @@
+"""pydantic v2 models of the domain: enums, exception records, events, playbooks, packs."""
