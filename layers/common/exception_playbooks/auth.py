@@ -1,0 +1,58 @@
+"""Who is calling: the principal from the verified token claims, and role rules (API.md)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import Forbidden, Unauthorized
+from .models.common import ID_PATTERN
+from .models.enums import ActorType, Role
+
+_ID = re.compile(ID_PATTERN)
+
+# What each role may do; a token may hold several roles.
+VIEW = frozenset({Role.VIEWER, Role.OPERATOR, Role.ADMIN, Role.AUTOMATION})
+OPERATE = frozenset({Role.OPERATOR, Role.ADMIN})
+CREATE_EXCEPTION = frozenset({Role.OPERATOR, Role.ADMIN, Role.AUTOMATION})
+ACT_ON_STEPS = frozenset({Role.OPERATOR, Role.ADMIN, Role.AUTOMATION})
+AUTHOR = frozenset({Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class Principal:
+    tenant_id: str
+    username: str
+    roles: frozenset[Role]
+
+    def require(self, allowed: frozenset[Role]) -> None:
+        if not self.roles & allowed:
+            raise Forbidden("Your role does not allow this action", code="FORBIDDEN_ROLE")
+
+    def resolve_actor(self, actor_type: ActorType, actor_id: str | None) -> tuple[ActorType, str]:
+        """A human token acts as itself; agent/system actors only with the automation role."""
+        if actor_type is ActorType.HUMAN:
+            if not self.roles & OPERATE:
+                raise Forbidden("Only operators act on steps as a human", code="FORBIDDEN_ACTOR")
+            if actor_id is not None and actor_id != self.username:
+                raise Forbidden("A human may only act as themselves", code="FORBIDDEN_ACTOR")
+            return actor_type, self.username
+        if Role.AUTOMATION not in self.roles:
+            raise Forbidden("Only the automation role may act as an agent or system", code="FORBIDDEN_ACTOR")
+        return actor_type, actor_id or self.username
+
+
+def principal_from_claims(claims: dict[str, Any] | None) -> Principal:
+    """Claims as the Cognito user-pool authorizer passes them (strings; groups comma-separated or list)."""
+    if not claims:
+        raise Unauthorized("A valid bearer token is required")
+    tenant = claims.get("custom:tenant_id")
+    username = claims.get("cognito:username") or claims.get("username") or claims.get("sub")
+    if not isinstance(tenant, str) or not _ID.match(tenant) or not isinstance(username, str) or not username:
+        raise Unauthorized("The token does not carry a tenant and a username")
+    groups = claims.get("cognito:groups") or []
+    if isinstance(groups, str):
+        groups = [g for g in re.split(r"[,\s\[\]]+", groups) if g]
+    roles = frozenset(Role(g) for g in groups if g in Role._value2member_map_)
+    return Principal(tenant_id=tenant, username=username, roles=roles)

@@ -1,0 +1,1 @@
+"""Playbook execution: the step projection, templates, approval, actions and the operations."""

@@ -1,0 +1,29 @@
+"""When a step needs a human (BEHAVIOUR.md, Human approval)."""
+
+from __future__ import annotations
+
+from ..models.enums import ActionType, ExceptionStatus, Severity, ToolRisk
+from ..models.packs import PackSet
+from ..models.playbook import Step
+
+_FINAL_STATUSES = {ExceptionStatus.RESOLVED.value, ExceptionStatus.CLOSED.value}
+
+
+def is_high_risk(step: Step, packs: PackSet) -> bool:
+    if step.action_type is ActionType.SET_STATUS:
+        return step.params.get("status") in _FINAL_STATUSES
+    if step.action_type is ActionType.CALL_TOOL:
+        tools = packs.domain.tools if packs.domain else {}
+        tool = tools.get(str(step.params.get("tool_id")))
+        return tool is not None and tool.risk is ToolRisk.HIGH
+    return False
+
+
+def requires_approval(step: Step, severity: Severity | None, packs: PackSet) -> bool:
+    policy = packs.policy.human_approval
+    return (
+        step.requires_approval
+        or is_high_risk(step, packs)
+        or step.action_type in policy.action_types
+        or (severity is not None and severity in policy.severities)
+    )

@@ -1,0 +1,365 @@
+"""Use cases on an exception's playbook run: status, assign, complete, skip, recalculate.
+
+Each write is one transaction of state + timeline events with optimistic locking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..auth import Principal
+from ..errors import Conflict, Forbidden, NotFound
+from ..matching.effective import effective_view
+from ..matching.engine import MatchResult, select_playbook
+from ..models.enums import ActorType, EventType, ExceptionStatus, Severity
+from ..models.event import SYSTEM_ACTOR, Actor, NewEvent, TimelineEvent
+from ..models.exception import ExceptionRecord
+from ..models.packs import PackSet
+from ..models.playbook import PlaybookVersion
+from ..repository.bundle import Repositories
+from ..repository.dynamo import Transaction, TransactionCancelled, failed_labels
+from ..repository.idempotency import IDEMPOTENCY_LABEL, request_hash
+from . import actions
+from .approval import requires_approval
+from .projection import apply_to_record
+
+
+@dataclass(frozen=True)
+class StepCommand:
+    actor_type: ActorType = ActorType.HUMAN
+    actor_id: str | None = None
+    notes: str | None = None
+
+    def body(self) -> dict[str, Any]:
+        return {"actor_type": self.actor_type.value, "actor_id": self.actor_id, "notes": self.notes}
+
+
+@dataclass
+class Change:
+    """A planned write: the new record and the events that explain it."""
+
+    record: ExceptionRecord
+    events: list[NewEvent] = field(default_factory=list)
+    counters: dict[str, dict[str, int]] = field(default_factory=dict)  # playbook_id -> counter deltas
+
+    def count(self, playbook_id: str, **deltas: int) -> None:
+        bucket = self.counters.setdefault(playbook_id, {})
+        for name, delta in deltas.items():
+            bucket[name] = bucket.get(name, 0) + delta
+
+
+# -- reading --------------------------------------------------------------------------------------
+def load_exception(repos: Repositories, tenant_id: str, exception_id: str) -> ExceptionRecord:
+    record = repos.exceptions.get(tenant_id, exception_id)
+    if record is None:
+        raise NotFound(f"Exception {exception_id!r} was not found", code="EXCEPTION_NOT_FOUND")
+    return record
+
+
+def effective_severity(record: ExceptionRecord, packs: PackSet, repos: Repositories) -> Severity:
+    return effective_view(record, packs, repos.clock()).severity
+
+
+def status_view(
+    record: ExceptionRecord, playbook: PlaybookVersion | None, packs: PackSet, severity: Severity | None
+) -> dict[str, Any]:
+    projection = record.projection
+    if playbook is None:
+        return {
+            "exception_id": record.exception_id,
+            "playbook": None,
+            "current_step": None,
+            "completed": False,
+            "steps": [],
+        }
+    states = {s.step_order: s for s in projection.steps}
+    steps = []
+    for step in playbook.steps:
+        state = states.get(step.step_order)
+        entry: dict[str, Any] = {
+            "step_order": step.step_order,
+            "name": step.name,
+            "action_type": step.action_type.value,
+            "params": step.params,
+            "requires_approval": requires_approval(step, severity, packs),
+            "skippable": step.skippable,
+            "status": state.status.value if state else "pending",
+        }
+        if state and state.actor_type:
+            entry.update(
+                actor_type=state.actor_type.value, actor_id=state.actor_id, at=state.at, notes=state.notes
+            )
+        steps.append(entry)
+    return {
+        "exception_id": record.exception_id,
+        "playbook": playbook.summary_dict(),
+        "current_step": projection.current_step,
+        "completed": projection.completed,
+        "steps": steps,
+    }
+
+
+def playbook_status(repos: Repositories, principal: Principal, exception_id: str) -> dict[str, Any]:
+    record = load_exception(repos, principal.tenant_id, exception_id)
+    return _status_of(repos, principal.tenant_id, record)
+
+
+def _status_of(repos: Repositories, tenant_id: str, record: ExceptionRecord) -> dict[str, Any]:
+    projection = record.projection
+    if projection.playbook_id is None or projection.playbook_version is None:
+        return status_view(record, None, PackSet(policy=repos.packs.policy(tenant_id)), None)
+    playbook = repos.playbooks.get_version(tenant_id, projection.playbook_id, projection.playbook_version)
+    packs = repos.packs.pack_set(tenant_id, record.domain)
+    return status_view(record, playbook, packs, effective_severity(record, packs, repos))
+
+
+# -- writing --------------------------------------------------------------------------------------
+def stage_change(
+    repos: Repositories, tenant_id: str, change: Change, transaction: Transaction, *, is_new: bool = False
+) -> tuple[ExceptionRecord, list[TimelineEvent]]:
+    """Materialise events, fold them into the projection, and add all of it to ``transaction``."""
+    timeline = repos.exceptions.materialize(change.record, change.events)
+    record = apply_to_record(change.record, timeline)
+    saved = repos.exceptions.stage(tenant_id, record, timeline, transaction, is_new=is_new)
+    for playbook_id, deltas in change.counters.items():
+        repos.stats.stage_counters(tenant_id, playbook_id, transaction, **deltas)
+    return saved, timeline
+
+
+def commit_change(
+    repos: Repositories,
+    tenant_id: str,
+    change: Change,
+    transaction: Transaction | None = None,
+    *,
+    is_new: bool = False,
+) -> tuple[ExceptionRecord, list[TimelineEvent]]:
+    """``stage_change`` and commit: one TransactWriteItems."""
+    transaction = transaction or Transaction()
+    saved, timeline = stage_change(repos, tenant_id, change, transaction, is_new=is_new)
+    repos.exceptions.commit(transaction, is_new=is_new)
+    return saved, timeline
+
+
+def plan_start(change: Change, playbook: PlaybookVersion, actor: Actor, reason: str) -> None:
+    """Assign ``playbook``: PlaybookStarted at step 1; an open exception moves to in_progress."""
+    record = change.record
+    if record.status is ExceptionStatus.OPEN:
+        change.record = record.model_copy(update={"status": ExceptionStatus.IN_PROGRESS})
+    change.events.append(
+        NewEvent(
+            event_type=EventType.PLAYBOOK_STARTED,
+            actor=actor,
+            payload={
+                "playbook_id": playbook.playbook_id,
+                "playbook_version": playbook.version,
+                "playbook_name": playbook.name,
+                "step_count": len(playbook.steps),
+                "reason": reason,
+            },
+        )
+    )
+    change.count(playbook.playbook_id, runs_started=1)
+
+
+def plan_rematch(change: Change, result: MatchResult, actor: Actor) -> bool:
+    """Recalculate's decision, shared by the endpoint, PATCH and the agents. True when it changes."""
+    record = change.record
+    current = record.projection.playbook_id
+    winner = result.winner
+    summary = result.reasoning_dict()["summary"]
+    if winner is None and current is None:
+        return False
+    if winner is not None and winner.playbook_id == current:
+        return False  # same playbook: the run stays pinned to its version, progress kept
+    change.events.append(
+        NewEvent(
+            event_type=EventType.PLAYBOOK_RECALCULATED,
+            actor=actor,
+            payload={
+                "from": {"playbook_id": current, "playbook_version": record.projection.playbook_version}
+                if current
+                else None,
+                "to": {"playbook_id": winner.playbook_id, "playbook_version": winner.version}
+                if winner
+                else None,
+                "reasoning_summary": summary,
+            },
+        )
+    )
+    if winner is not None:
+        plan_start(change, winner, actor, summary)
+    return True
+
+
+def match(repos: Repositories, tenant_id: str, record: ExceptionRecord, packs: PackSet) -> MatchResult:
+    candidates = repos.playbooks.candidates(tenant_id, record.domain)
+    return select_playbook(record, candidates, packs, repos.clock())
+
+
+def recalculate(repos: Repositories, principal: Principal, exception_id: str) -> dict[str, Any]:
+    tenant = principal.tenant_id
+    record = load_exception(repos, tenant, exception_id)
+    if record.projection.completed:
+        raise Conflict(
+            "The playbook on this exception is completed; it cannot be recalculated",
+            code="PLAYBOOK_COMPLETED",
+        )
+    packs = repos.packs.pack_set(tenant, record.domain)
+    result = match(repos, tenant, record, packs)
+    change = Change(record)
+    changed = plan_rematch(change, result, Actor(actor_type=ActorType.HUMAN, actor_id=principal.username))
+    if changed:
+        record, _ = commit_change(repos, tenant, change)
+    playbook = (
+        repos.playbooks.get_version(tenant, record.projection.playbook_id, record.projection.playbook_version)
+        if record.projection.playbook_id and record.projection.playbook_version
+        else None
+    )
+    return {
+        "exception_id": record.exception_id,
+        "changed": changed,
+        "playbook": playbook.summary_dict() if playbook else None,
+        "current_step": record.projection.current_step,
+        "reasoning": result.reasoning_dict(),
+    }
+
+
+def act_on_step(
+    repos: Repositories,
+    principal: Principal,
+    exception_id: str,
+    step_order: int,
+    command: StepCommand,
+    *,
+    skip: bool,
+    idempotency_key: str | None = None,
+) -> dict[str, Any]:
+    """Complete or skip the current step (one read, one transaction)."""
+    tenant = principal.tenant_id
+    scope = f"{'skip' if skip else 'complete'}:{exception_id}:{step_order}"
+    body_hash = request_hash(command.body())
+    if idempotency_key:
+        stored, record = repos.idempotency.get_with_exception(tenant, scope, idempotency_key, exception_id)
+        if record is None:
+            raise NotFound(f"Exception {exception_id!r} was not found", code="EXCEPTION_NOT_FOUND")
+        if stored is not None:
+            return _replay(stored.request_hash, body_hash, stored.response)
+    else:
+        record = load_exception(repos, tenant, exception_id)
+    actor_type, actor_id = principal.resolve_actor(command.actor_type, command.actor_id)
+    actor = Actor(actor_type=actor_type, actor_id=actor_id)
+
+    projection = record.projection
+    if projection.playbook_id is None or projection.playbook_version is None:
+        raise Conflict("No playbook is assigned to this exception", code="NO_PLAYBOOK")
+    playbook = repos.playbooks.get_version(tenant, projection.playbook_id, projection.playbook_version)
+    step = playbook.step(step_order)
+    if step is None:
+        raise NotFound(f"Step {step_order} does not exist in this playbook", code="STEP_NOT_FOUND")
+    if projection.completed:
+        raise Conflict("The playbook is already completed", code="PLAYBOOK_COMPLETED")
+    if step_order != projection.current_step:
+        done = step_order < (projection.current_step or 0)
+        raise Conflict(
+            f"Step {step_order} is already {'done' if done else 'not next'}; the next step is "
+            f"{projection.current_step}",
+            code="STEP_OUT_OF_ORDER",
+            details={"expected_step": projection.current_step},
+        )
+    if skip and not step.skippable:
+        raise Conflict(f"Step {step_order} cannot be skipped", code="STEP_NOT_SKIPPABLE")
+    packs = repos.packs.pack_set(tenant, record.domain)
+    severity = effective_severity(record, packs, repos)
+    if actor.actor_type is not ActorType.HUMAN and requires_approval(step, severity, packs):
+        raise Forbidden(
+            f"Step {step_order} needs human approval; only a human may act on it",
+            code="APPROVAL_REQUIRED",
+            details={"step_order": step_order},
+        )
+
+    change = Change(record)
+    step_payload: dict[str, Any] = {
+        "playbook_id": playbook.playbook_id,
+        "playbook_version": playbook.version,
+        "step_order": step.step_order,
+        "step_name": step.name,
+        "action_type": step.action_type.value,
+        "actor_type": actor.actor_type.value,
+        "actor_id": actor.actor_id,
+        "notes": command.notes,
+    }
+    if skip:
+        outcome = {"action_type": step.action_type.value, "outcome": "skipped", "detail": {}}
+        change.events.append(
+            NewEvent(event_type=EventType.PLAYBOOK_STEP_SKIPPED, actor=actor, payload=step_payload)
+        )
+        change.count(playbook.playbook_id, steps_skipped=1)
+    else:
+        result = actions.perform(record, step, packs, actor, severity)
+        outcome = result.summary(step.action_type)
+        change.record = result.record
+        change.events.append(
+            NewEvent(
+                event_type=EventType.PLAYBOOK_STEP_COMPLETED,
+                actor=actor,
+                payload={**step_payload, "result": outcome, "warnings": result.warnings},
+            )
+        )
+        change.events.extend(result.events)
+        change.count(playbook.playbook_id, steps_completed=1)
+    if step_order == len(playbook.steps):
+        _plan_completion(change, playbook, packs)
+
+    transaction = Transaction()
+    saved, _ = stage_change(repos, tenant, change, transaction)
+    response = {
+        **status_view(saved, playbook, packs, effective_severity(saved, packs, repos)),
+        "action": outcome,
+    }
+    if idempotency_key:
+        repos.idempotency.stage(tenant, scope, idempotency_key, body_hash, response, transaction)
+    try:
+        repos.exceptions.commit(transaction)
+    except TransactionCancelled as error:
+        if idempotency_key and IDEMPOTENCY_LABEL in failed_labels(error, transaction):
+            stored = repos.idempotency.get(tenant, scope, idempotency_key)
+            if stored is not None:
+                return _replay(stored.request_hash, body_hash, stored.response)
+        raise
+    return response
+
+
+def _plan_completion(change: Change, playbook: PlaybookVersion, packs: PackSet) -> None:
+    change.events.append(
+        NewEvent(
+            event_type=EventType.PLAYBOOK_COMPLETED,
+            actor=SYSTEM_ACTOR,
+            payload={
+                "playbook_id": playbook.playbook_id,
+                "playbook_version": playbook.version,
+                "step_count": len(playbook.steps),
+            },
+        )
+    )
+    if packs.policy.auto_resolve_on_completion:
+        try:
+            record, event = actions.change_status(
+                change.record,
+                ExceptionStatus.RESOLVED,
+                SYSTEM_ACTOR,
+                {"reason": "auto_resolve_on_completion"},
+            )
+        except Conflict:
+            return  # not a legal transition from here: leave the status as it is
+        change.record = record
+        change.events.append(event)
+
+
+def _replay(stored_hash: str, body_hash: str, response: dict[str, Any]) -> dict[str, Any]:
+    if stored_hash != body_hash:
+        raise Conflict(
+            "This Idempotency-Key was used with a different request body", code="IDEMPOTENCY_KEY_REUSED"
+        )
+    return response

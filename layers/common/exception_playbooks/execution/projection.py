@@ -1,0 +1,77 @@
+"""The step-state projection: a pure fold over timeline events.
+
+Operations apply the very events they write, through ``apply``, so the projection stored
+on the exception item always equals ``fold(timeline)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..models.enums import ActorType, EventType, StepStatus
+from ..models.event import TimelineEvent
+from ..models.exception import ExceptionRecord, PlaybookProjection, StepState
+
+_STEP_STATUS = {
+    EventType.PLAYBOOK_STEP_COMPLETED: StepStatus.COMPLETED,
+    EventType.PLAYBOOK_STEP_SKIPPED: StepStatus.SKIPPED,
+}
+
+
+def apply(projection: PlaybookProjection, event: TimelineEvent) -> PlaybookProjection:
+    payload = event.payload
+    if event.event_type is EventType.PLAYBOOK_STARTED:
+        count = int(payload["step_count"])
+        return PlaybookProjection(
+            playbook_id=payload["playbook_id"],
+            playbook_version=int(payload["playbook_version"]),
+            current_step=1 if count else None,
+            completed=False,
+            started_at=event.created_at,
+            steps=[StepState(step_order=n) for n in range(1, count + 1)],
+        )
+    if event.event_type in _STEP_STATUS:
+        order = int(payload["step_order"])
+        steps = [
+            step.model_copy(
+                update={
+                    "status": _STEP_STATUS[event.event_type],
+                    "actor_type": ActorType(event.actor_type),
+                    "actor_id": event.actor_id,
+                    "at": event.created_at,
+                    "notes": payload.get("notes"),
+                }
+            )
+            if step.step_order == order
+            else step
+            for step in projection.steps
+        ]
+        following = order + 1 if order < len(steps) else None
+        return projection.model_copy(update={"steps": steps, "current_step": following})
+    if event.event_type is EventType.PLAYBOOK_COMPLETED:
+        return projection.model_copy(update={"completed": True, "current_step": None})
+    if event.event_type is EventType.PLAYBOOK_RECALCULATED and payload.get("to") is None:
+        return PlaybookProjection()
+    return projection
+
+
+def fold(events: Iterable[TimelineEvent]) -> PlaybookProjection:
+    projection = PlaybookProjection()
+    for event in events:
+        projection = apply(projection, event)
+    return projection
+
+
+def apply_to_record(record: ExceptionRecord, events: Iterable[TimelineEvent]) -> ExceptionRecord:
+    """Move the record's projection (and its mirrored API fields) over ``events``."""
+    projection = record.projection
+    for event in events:
+        projection = apply(projection, event)
+    return record.model_copy(
+        update={
+            "projection": projection,
+            "current_playbook_id": projection.playbook_id,
+            "current_playbook_version": projection.playbook_version,
+            "current_step": projection.current_step,
+        }
+    )

@@ -1,0 +1,34 @@
+"""The one observability module: Powertools Logger, Metrics and (lazily) Tracer.
+
+Tenant and correlation ids are appended to every log line by ``bind_request``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+
+from .config import settings
+
+logger = Logger(service=settings().service_name)
+metrics = Metrics(namespace="ExceptionPlaybooks", service=settings().service_name)
+
+
+@lru_cache(maxsize=1)
+def tracer() -> Any:
+    """The X-Ray SDK costs ~380 ms to import, so the Tracer is built only when first asked for."""
+    from aws_lambda_powertools import Tracer
+
+    return Tracer(service=settings().service_name)
+
+
+def bind_request(tenant_id: str | None, correlation_id: str | None, **extra: Any) -> None:
+    logger.append_keys(tenant_id=tenant_id, correlation_id=correlation_id, **extra)
+    if correlation_id:
+        logger.set_correlation_id(correlation_id)
+
+
+def clear_request() -> None:
+    logger.remove_keys(["tenant_id", "correlation_id", "exception_id", "agent"])

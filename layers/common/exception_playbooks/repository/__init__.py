@@ -1,0 +1,1 @@
+"""DynamoDB adapters (repositories). The only code that talks to AWS storage."""

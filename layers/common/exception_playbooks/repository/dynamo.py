@@ -1,0 +1,266 @@
+"""Low-level DynamoDB access: a lazily created client, (de)serialisation, typed errors, transactions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from ..config import Settings, settings
+from ..errors import Conflict, Unavailable
+
+_THROTTLING = {
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "LimitExceededException",
+}
+
+
+def to_dynamo_value(value: Any) -> Any:
+    """JSON-compatible Python -> DynamoDB-compatible (floats become Decimal)."""
+    return json.loads(json.dumps(value), parse_float=Decimal)
+
+
+def from_dynamo_value(value: Any) -> Any:
+    """Decimals back to int/float so the rest of the code sees plain JSON types."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: from_dynamo_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_dynamo_value(v) for v in value]
+    if isinstance(value, set):
+        return sorted(from_dynamo_value(v) for v in value)
+    return value
+
+
+class Dynamo:
+    """Holds one DynamoDB client per process (created on first use) and the table names."""
+
+    def __init__(self, config: Settings | None = None, client: Any = None):
+        self._config = config
+        self._client = client
+        self._serializer: Any = None
+        self._deserializer: Any = None
+
+    @property
+    def config(self) -> Settings:
+        if self._config is None:
+            self._config = settings()
+        return self._config
+
+    @property
+    def state_table(self) -> str:
+        return self.config.state_table
+
+    @property
+    def events_table(self) -> str:
+        return self.config.events_table
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3  # imported lazily: ~200 ms we only pay when storage is touched
+
+            self._client = boto3.client("dynamodb", region_name=self.config.aws_region)
+        return self._client
+
+    def serialize(self, item: dict[str, Any]) -> dict[str, Any]:
+        if self._serializer is None:
+            from boto3.dynamodb.types import TypeSerializer
+
+            self._serializer = TypeSerializer()
+        return {k: self._serializer.serialize(to_dynamo_value(v)) for k, v in item.items() if v is not None}
+
+    def deserialize(self, item: dict[str, Any]) -> dict[str, Any]:
+        if self._deserializer is None:
+            from boto3.dynamodb.types import TypeDeserializer
+
+            self._deserializer = TypeDeserializer()
+        return {k: from_dynamo_value(self._deserializer.deserialize(v)) for k, v in item.items()}
+
+    def call(self, operation: str, **kwargs: Any) -> Any:
+        with translate_errors():
+            return getattr(self.client, operation)(**kwargs)
+
+    def get(self, table: str, key: dict[str, Any], *, consistent: bool = True) -> dict[str, Any] | None:
+        response = self.call("get_item", TableName=table, Key=self.serialize(key), ConsistentRead=consistent)
+        item = response.get("Item")
+        return self.deserialize(item) if item else None
+
+    def query_page(
+        self,
+        table: str,
+        *,
+        key_condition: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
+        index: str | None = None,
+        filter_expression: str | None = None,
+        limit: int | None = None,
+        start_key: dict[str, Any] | None = None,
+        forward: bool = True,
+        consistent: bool = False,
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        kwargs: dict[str, Any] = {
+            "TableName": table,
+            "KeyConditionExpression": key_condition,
+            "ExpressionAttributeValues": self.serialize(values),
+            "ScanIndexForward": forward,
+        }
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        if index:
+            kwargs["IndexName"] = index
+        elif consistent:
+            kwargs["ConsistentRead"] = True
+        if filter_expression:
+            kwargs["FilterExpression"] = filter_expression
+        if limit:
+            kwargs["Limit"] = limit
+        if start_key:
+            kwargs["ExclusiveStartKey"] = self.serialize(start_key)
+        response = self.call("query", **kwargs)
+        items = [self.deserialize(i) for i in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return items, (self.deserialize(last) if last else None)
+
+    def query_all(self, table: str, **kwargs: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        start: dict[str, Any] | None = None
+        while True:
+            page, start = self.query_page(table, start_key=start, **kwargs)
+            items.extend(page)
+            if not start:
+                return items
+
+    def commit(self, transaction: Transaction) -> None:
+        """One TransactWriteItems: all of it or nothing."""
+        if not transaction.items:
+            return
+        self.call("transact_write_items", TransactItems=[i.to_request(self) for i in transaction.items])
+
+
+@dataclass
+class TxItem:
+    kind: str  # Put | Update | ConditionCheck
+    table: str
+    item: dict[str, Any] | None = None
+    key: dict[str, Any] | None = None
+    update: str | None = None
+    condition: str | None = None
+    names: dict[str, str] | None = None
+    values: dict[str, Any] | None = None
+    label: str = ""  # names the item in a Conflict raised on its failure
+
+    def to_request(self, dynamo: Dynamo) -> dict[str, Any]:
+        body: dict[str, Any] = {"TableName": self.table}
+        if self.item is not None:
+            body["Item"] = dynamo.serialize(self.item)
+        if self.key is not None:
+            body["Key"] = dynamo.serialize(self.key)
+        if self.update:
+            body["UpdateExpression"] = self.update
+        if self.condition:
+            body["ConditionExpression"] = self.condition
+        if self.names:
+            body["ExpressionAttributeNames"] = self.names
+        if self.values:
+            body["ExpressionAttributeValues"] = dynamo.serialize(self.values)
+        return {self.kind: body}
+
+
+@dataclass
+class Transaction:
+    """Items of one atomic write; repositories add to it, the use case commits it once."""
+
+    items: list[TxItem] = field(default_factory=list)
+
+    def put(
+        self,
+        table: str,
+        item: dict[str, Any],
+        *,
+        condition: str | None = None,
+        label: str = "",
+        names: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> None:
+        self.items.append(
+            TxItem("Put", table, item=item, condition=condition, names=names, values=values, label=label)
+        )
+
+    def update(
+        self,
+        table: str,
+        key: dict[str, Any],
+        expression: str,
+        *,
+        condition: str | None = None,
+        names: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
+        label: str = "",
+    ) -> None:
+        self.items.append(
+            TxItem(
+                "Update",
+                table,
+                key=key,
+                update=expression,
+                condition=condition,
+                names=names,
+                values=values,
+                label=label,
+            )
+        )
+
+    def labels(self) -> list[str]:
+        return [i.label for i in self.items]
+
+
+class TransactionCancelled(Conflict):
+    """A transaction was cancelled; ``failed_labels`` names the items whose condition failed."""
+
+    def __init__(self, message: str, failed_labels: list[str]):
+        super().__init__(message, code="CONCURRENT_MODIFICATION")
+        self.failed_labels = failed_labels
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    """botocore errors -> typed domain errors; never decided by message text."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code == "ConditionalCheckFailedException":
+            raise Conflict("The item changed concurrently", code="CONCURRENT_MODIFICATION") from error
+        if code == "TransactionCanceledException":
+            reasons = error.response.get("CancellationReasons") or []
+            codes = [r.get("Code", "None") for r in reasons]
+            if any(c in _THROTTLING for c in codes):
+                raise Unavailable("The data store is busy; nothing was written; retry") from error
+            raise TransactionCancelled(
+                "Another change was committed first; nothing was written",
+                [str(i) for i, c in enumerate(codes) if c not in ("None", "")],
+            ) from error
+        if code in ("TransactionConflictException", "TransactionInProgressException"):
+            raise Conflict("Another change was committed first", code="CONCURRENT_MODIFICATION") from error
+        if code in _THROTTLING:
+            raise Unavailable("The data store is busy; nothing was written; retry") from error
+        raise
+    except BotoCoreError as error:
+        raise Unavailable("The data store is unreachable; nothing was written; retry") from error
+
+
+def failed_labels(error: TransactionCancelled, transaction: Transaction) -> set[str]:
+    labels = transaction.labels()
+    return {labels[int(i)] for i in error.failed_labels if int(i) < len(labels)}

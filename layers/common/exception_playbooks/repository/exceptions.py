@@ -1,0 +1,218 @@
+"""Exceptions (state table) and their timeline (events table), written together atomically."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .. import keys
+from ..errors import Conflict
+from ..models.event import NewEvent, TimelineEvent
+from ..models.exception import ExceptionRecord
+from ..ports import Clock, IdGenerator, iso, random_id, system_clock
+from . import cursor as cursors
+from .dynamo import Dynamo, Transaction, TransactionCancelled, failed_labels
+
+BY_TENANT_INDEX = "by_tenant"
+EXCEPTION_LABEL = "exception"
+
+
+@dataclass(frozen=True)
+class ExceptionFilters:
+    status: str | None = None
+    domain: str | None = None
+    severity: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+
+
+class AlreadyExists(Conflict):
+    """Create found an exception with that id (the use case decides replay or conflict)."""
+
+
+class ExceptionRepository:
+    def __init__(self, dynamo: Dynamo, clock: Clock = system_clock, ids: IdGenerator = random_id):
+        self.dynamo = dynamo
+        self.clock = clock
+        self.ids = ids
+
+    # -- reads ---------------------------------------------------------------------------------
+    def get(self, tenant_id: str, exception_id: str) -> ExceptionRecord | None:
+        item = self.dynamo.get(self.dynamo.state_table, keys.exception_key(tenant_id, exception_id))
+        return _record(item) if item else None
+
+    def list(self, tenant_id: str, filters: ExceptionFilters, limit: int, cursor: str | None) -> Page:
+        """Newest first. Filters apply server-side; pages are filled up to ``limit``."""
+        scope = f"exceptions|{filters.status}|{filters.domain}|{filters.severity}"
+        start = cursors.decode(tenant_id, scope, cursor)
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {":pk": keys.exceptions_list_pk(tenant_id)}
+        clauses = []
+        for name, value in (
+            ("status", filters.status),
+            ("domain", filters.domain),
+            ("severity", filters.severity),
+        ):
+            if value is not None:
+                names[f"#{name}"] = name
+                values[f":{name}"] = value
+                clauses.append(f"#{name} = :{name}")
+        items: list[ExceptionRecord] = []
+        while True:
+            page, start = self.dynamo.query_page(
+                self.dynamo.state_table,
+                index=BY_TENANT_INDEX,
+                key_condition="gsi1pk = :pk",
+                values=values,
+                names=names or None,
+                filter_expression=" AND ".join(clauses) or None,
+                limit=limit - len(items) if not clauses else max(limit, 100),
+                start_key=start,
+                forward=False,
+            )
+            for item in page:
+                items.append(_record(item))
+                if len(items) == limit:
+                    start = _index_key(item)
+                    break
+            if len(items) == limit or not start:
+                break
+        more = start is not None
+        return Page(items, cursors.encode(tenant_id, scope, start) if more else None)
+
+    def events(
+        self, tenant_id: str, exception_id: str, limit: int, cursor: str | None, event_type: str | None = None
+    ) -> Page:
+        """Oldest first, optionally one type."""
+        scope = f"events|{exception_id}|{event_type}"
+        start = cursors.decode(tenant_id, scope, cursor)
+        values: dict[str, Any] = {":pk": keys.events_pk(tenant_id, exception_id)}
+        filter_expression = None
+        names = None
+        if event_type:
+            filter_expression = "#t = :t"
+            names = {"#t": "event_type"}
+            values[":t"] = event_type
+        items: list[TimelineEvent] = []
+        while True:
+            page, start = self.dynamo.query_page(
+                self.dynamo.events_table,
+                key_condition="pk = :pk",
+                values=values,
+                names=names,
+                filter_expression=filter_expression,
+                limit=limit - len(items) if not event_type else max(limit, 100),
+                start_key=start,
+                consistent=True,
+            )
+            for item in page:
+                items.append(TimelineEvent.model_validate(item))
+                if len(items) == limit:
+                    start = {"pk": item["pk"], "seq": item["seq"]}
+                    break
+            if len(items) == limit or not start:
+                break
+        return Page(items, cursors.encode(tenant_id, scope, start) if start else None)
+
+    def all_events(self, tenant_id: str, exception_id: str) -> list[TimelineEvent]:
+        items = self.dynamo.query_all(
+            self.dynamo.events_table,
+            key_condition="pk = :pk",
+            values={":pk": keys.events_pk(tenant_id, exception_id)},
+            consistent=True,
+        )
+        return [TimelineEvent.model_validate(i) for i in items]
+
+    # -- writes --------------------------------------------------------------------------------
+    def materialize(self, record: ExceptionRecord, events: list[NewEvent]) -> list[TimelineEvent]:
+        """Give new events their ids, contiguous ``seq`` after ``record.last_seq`` and one timestamp."""
+        now = iso(self.clock())
+        return [
+            TimelineEvent(
+                event_id=event.event_id or self.ids(),
+                seq=record.last_seq + offset,
+                event_type=event.event_type,
+                exception_id=record.exception_id,
+                actor_type=event.actor.actor_type,
+                actor_id=event.actor.actor_id,
+                created_at=now,
+                payload=event.payload,
+            )
+            for offset, event in enumerate(events, start=1)
+        ]
+
+    def stage(
+        self,
+        tenant_id: str,
+        record: ExceptionRecord,
+        timeline: list[TimelineEvent],
+        transaction: Transaction,
+        *,
+        is_new: bool = False,
+    ) -> ExceptionRecord:
+        """Add "state change + its events" to ``transaction`` with optimistic locking.
+
+        ``record`` is the new state whose ``version`` is still the version that was read
+        (0 for a new exception). Returns the record as it will be once committed.
+        """
+        now = timeline[-1].created_at if timeline else iso(self.clock())
+        expected = record.version
+        saved = record.model_copy(
+            update={
+                "version": expected + 1,
+                "updated_at": now,
+                "created_at": now if is_new else record.created_at,
+                "last_seq": record.last_seq + len(timeline),
+            }
+        )
+        item = {
+            **saved.model_dump(mode="json"),
+            **keys.exception_key(tenant_id, saved.exception_id),
+            "gsi1pk": keys.exceptions_list_pk(tenant_id),
+            "gsi1sk": keys.exceptions_list_sk(saved.created_at, saved.exception_id),
+            "tenant_id": tenant_id,
+        }
+        if is_new:
+            transaction.put(
+                self.dynamo.state_table, item, condition="attribute_not_exists(pk)", label=EXCEPTION_LABEL
+            )
+        else:
+            transaction.put(
+                self.dynamo.state_table,
+                item,
+                condition="version = :expected",
+                values={":expected": expected},
+                label=EXCEPTION_LABEL,
+            )
+        for event in timeline:
+            transaction.put(
+                self.dynamo.events_table,
+                {
+                    **event.model_dump(mode="json"),
+                    "pk": keys.events_pk(tenant_id, saved.exception_id),
+                    "tenant_id": tenant_id,
+                },
+                condition="attribute_not_exists(pk)",
+                label="event",
+            )
+        return saved
+
+    def commit(self, transaction: Transaction, *, is_new: bool = False) -> None:
+        try:
+            self.dynamo.commit(transaction)
+        except TransactionCancelled as error:
+            if is_new and EXCEPTION_LABEL in failed_labels(error, transaction):
+                raise AlreadyExists("An exception with this id exists") from error
+            raise
+
+
+def _record(item: dict[str, Any]) -> ExceptionRecord:
+    return ExceptionRecord.model_validate(item)
+
+
+def _index_key(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: item[k] for k in ("pk", "sk", "gsi1pk", "gsi1sk")}

@@ -1,0 +1,155 @@
+"""Playbooks: immutable versions, a LATEST pointer per playbook, and the active-candidates index."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import keys
+from ..errors import Conflict, NotFound
+from ..models.playbook import PlaybookVersion
+from .dynamo import Dynamo, Transaction, TransactionCancelled
+
+BY_TENANT_INDEX = "by_tenant"
+PLAYBOOKS_INDEX = "playbooks"
+
+# Versions are immutable, so a warm Lambda may keep them forever (bounded to stay small).
+_VERSION_CACHE: dict[tuple[str, str, int], PlaybookVersion] = {}
+_VERSION_CACHE_LIMIT = 5000
+
+
+def clear_cache() -> None:
+    _VERSION_CACHE.clear()
+
+
+class PlaybookRepository:
+    def __init__(self, dynamo: Dynamo):
+        self.dynamo = dynamo
+
+    def get(self, tenant_id: str, playbook_id: str, version: int | None = None) -> PlaybookVersion:
+        """The given version (cached) or the latest one (one read). NotFound if absent."""
+        if version is not None:
+            cached = _VERSION_CACHE.get((tenant_id, playbook_id, version))
+            if cached is not None:
+                return cached
+            item = self.dynamo.get(
+                self.dynamo.state_table, keys.playbook_version_key(tenant_id, playbook_id, version)
+            )
+        else:
+            item = self.dynamo.get(self.dynamo.state_table, keys.playbook_latest_key(tenant_id, playbook_id))
+        if not item:
+            raise NotFound(f"Playbook {playbook_id!r} was not found", code="PLAYBOOK_NOT_FOUND")
+        playbook = _playbook(item)
+        self._remember(tenant_id, playbook)
+        return playbook
+
+    def get_version(self, tenant_id: str, playbook_id: str, version: int) -> PlaybookVersion:
+        return self.get(tenant_id, playbook_id, version)
+
+    def versions(self, tenant_id: str, playbook_id: str) -> list[dict[str, Any]]:
+        """Version history headers (version, created_at, created_by, name), oldest first."""
+        items = self.dynamo.query_all(
+            self.dynamo.state_table,
+            key_condition="pk = :pk AND begins_with(sk, :v)",
+            values={":pk": keys.playbook_pk(tenant_id, playbook_id), ":v": "V#"},
+        )
+        return [{k: i.get(k) for k in ("version", "created_at", "created_by", "name")} for i in items]
+
+    def list_latest(self, tenant_id: str) -> list[PlaybookVersion]:
+        items = self.dynamo.query_all(
+            self.dynamo.state_table,
+            index=PLAYBOOKS_INDEX,
+            key_condition="gsi2pk = :pk",
+            values={":pk": keys.all_playbooks_pk(tenant_id)},
+        )
+        return [_playbook(i) for i in items]
+
+    def candidates(self, tenant_id: str, domain: str) -> list[PlaybookVersion]:
+        """Active latest versions for ``domain`` plus the domain-less ones: one Query."""
+        items = self.dynamo.query_all(
+            self.dynamo.state_table,
+            index=BY_TENANT_INDEX,
+            key_condition="gsi1pk = :pk",
+            filter_expression="pb_domain IN (:domain, :any)",
+            values={
+                ":pk": keys.active_playbooks_pk(tenant_id),
+                ":domain": keys.domain_index_value(domain),
+                ":any": keys.domain_index_value(None),
+            },
+        )
+        result = []
+        for item in items:
+            playbook = _playbook(item)
+            cached = _VERSION_CACHE.get((tenant_id, playbook.playbook_id, playbook.version))
+            # Reuse the cached object so compiled conditions stay warm across invocations.
+            result.append(cached if cached is not None and cached.active else playbook)
+            if cached is None:
+                self._remember(tenant_id, playbook)
+        return result
+
+    def save_version(self, tenant_id: str, playbook: PlaybookVersion) -> PlaybookVersion:
+        """Write version N (1 for a new playbook) and move LATEST to it, atomically."""
+        transaction = Transaction()
+        body = playbook.model_dump(mode="json")
+        body["steps"] = [s.model_dump(mode="json") for s in playbook.steps]
+        transaction.put(
+            self.dynamo.state_table,
+            {
+                **body,
+                **keys.playbook_version_key(tenant_id, playbook.playbook_id, playbook.version),
+                "tenant_id": tenant_id,
+            },
+            condition="attribute_not_exists(pk)",
+        )
+        latest = {
+            **body,
+            **keys.playbook_latest_key(tenant_id, playbook.playbook_id),
+            "tenant_id": tenant_id,
+            "active": True,
+            "gsi1pk": keys.active_playbooks_pk(tenant_id),
+            "gsi1sk": keys.active_playbook_sk(playbook.domain, playbook.playbook_id),
+            "pb_domain": keys.domain_index_value(playbook.domain),
+            "gsi2pk": keys.all_playbooks_pk(tenant_id),
+            "gsi2sk": playbook.playbook_id,
+        }
+        if playbook.version == 1:
+            transaction.put(self.dynamo.state_table, latest, condition="attribute_not_exists(pk)")
+        else:
+            transaction.put(
+                self.dynamo.state_table,
+                latest,
+                condition="version = :previous",
+                values={":previous": playbook.version - 1},
+            )
+        try:
+            self.dynamo.commit(transaction)
+        except TransactionCancelled as error:
+            raise Conflict(
+                "The playbook changed concurrently; reload and retry", code="CONCURRENT_MODIFICATION"
+            ) from error
+        return playbook
+
+    def deactivate(self, tenant_id: str, playbook_id: str) -> PlaybookVersion:
+        """Drop the playbook from matching (it leaves the candidates index); history stays."""
+        try:
+            response = self.dynamo.call(
+                "update_item",
+                TableName=self.dynamo.state_table,
+                Key=self.dynamo.serialize(keys.playbook_latest_key(tenant_id, playbook_id)),
+                UpdateExpression="SET active = :false REMOVE gsi1pk, gsi1sk",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=self.dynamo.serialize({":false": False}),
+                ReturnValues="ALL_NEW",
+            )
+        except Conflict as error:
+            raise NotFound(f"Playbook {playbook_id!r} was not found", code="PLAYBOOK_NOT_FOUND") from error
+        return _playbook(self.dynamo.deserialize(response["Attributes"]))
+
+    @staticmethod
+    def _remember(tenant_id: str, playbook: PlaybookVersion) -> None:
+        if len(_VERSION_CACHE) >= _VERSION_CACHE_LIMIT:
+            _VERSION_CACHE.clear()
+        _VERSION_CACHE[(tenant_id, playbook.playbook_id, playbook.version)] = playbook
+
+
+def _playbook(item: dict[str, Any]) -> PlaybookVersion:
+    return PlaybookVersion.model_validate(item)
