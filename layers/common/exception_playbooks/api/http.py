@@ -38,9 +38,85 @@ def guard(event: dict[str, Any]) -> tuple[Principal | None, dict[str, Any] | Non
         body = event.get("body") or ""
         if len(body.encode() if isinstance(body, str) else body) > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB")
+        if body:
+            check_json_body(event)
         return principal, None
     except DomainError as error:
         return None, error_response(error)
+
+
+# Deeper documents are refused before validation and serialisation recurse into them (no
+# request body of this API nests anywhere near this deep).
+MAX_JSON_DEPTH = 64
+_JSON_TYPES = ("application/json", "application/problem+json")
+
+
+def _header(event: dict[str, Any], name: str) -> str | None:
+    for key, value in (event.get("headers") or {}).items():
+        if isinstance(key, str) and key.lower() == name:
+            return value if isinstance(value, str) else None
+    return None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def check_json_body(event: dict[str, Any]) -> None:
+    """A request body must be JSON that every later step can handle: 422 otherwise, never a 500.
+
+    Refuses other content types, invalid JSON (including NaN/Infinity), documents nested deeper
+    than MAX_JSON_DEPTH (they would exhaust the recursion limit), numbers that are not finite,
+    integers too long to parse, and strings that are not valid Unicode (lone surrogates).
+    """
+    content_type = (_header(event, "content-type") or "").split(";")[0].strip().lower()
+    if content_type and content_type not in _JSON_TYPES and not content_type.endswith("+json"):
+        raise ValidationFailed([Problem("body", "must be sent as application/json")])
+    raw = event.get("body") or ""
+    try:
+        if event.get("isBase64Encoded"):
+            import base64
+
+            raw = base64.b64decode(raw, validate=True).decode("utf-8")
+        elif isinstance(raw, bytes):
+            raw = raw.decode("utf-8")
+        document = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, TypeError, RecursionError) as error:
+        raise ValidationFailed([Problem("body", "is not valid JSON")]) from error
+    problem = _value_problem(document)
+    if problem:
+        raise ValidationFailed([Problem("body", problem)])
+
+
+def _value_problem(document: Any) -> str | None:
+    stack: list[tuple[Any, int]] = [(document, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, str):
+            if not _is_unicode(node):
+                return "holds text that is not valid Unicode"
+        elif isinstance(node, float):
+            if node != node or node in (float("inf"), float("-inf")):
+                return "holds a number that is not finite"
+        elif isinstance(node, dict | list):
+            if depth >= MAX_JSON_DEPTH:
+                return f"nests deeper than {MAX_JSON_DEPTH} levels"
+            if isinstance(node, dict):
+                for key, value in node.items():
+                    if not _is_unicode(key):
+                        return "holds text that is not valid Unicode"
+                    stack.append((value, depth + 1))
+            else:
+                stack.extend((value, depth + 1) for value in node)
+    return None
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def api_handler(app: Any) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
@@ -53,11 +129,23 @@ def api_handler(app: Any) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
             return early
         app.append_context(principal=principal)
         try:
-            return app.resolve(event, context)  # type: ignore[no-any-return]
+            return app.resolve(event, context)
         finally:
             clear_request()
 
     return lambda_handler
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Any:
+    """A JSON answer with an explicit status (e.g. 201 Created) from a route function."""
+    from aws_lambda_powertools.event_handler import Response
+
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=json.dumps(body, separators=(",", ":")),
+        headers=headers,
+    )
 
 
 def current_principal(app: Any) -> Principal:
@@ -66,7 +154,7 @@ def current_principal(app: Any) -> Principal:
         from ..errors import Unauthorized
 
         raise Unauthorized("A valid bearer token is required")
-    return principal  # type: ignore[no-any-return]
+    return principal
 
 
 def json_body(app: Any) -> Any:
@@ -90,7 +178,10 @@ def parse_model(model: type[M], data: Any, prefix: str = "") -> M:
 def register_error_handlers(app: Any) -> None:
     """Map domain errors and request-validation errors; anything else is a logged 500."""
     from aws_lambda_powertools.event_handler import Response
-    from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+    from aws_lambda_powertools.event_handler.openapi.exceptions import (
+        RequestUnsupportedContentType,
+        RequestValidationError,
+    )
 
     def respond(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
         return Response(
@@ -107,8 +198,25 @@ def register_error_handlers(app: Any) -> None:
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(error: RequestValidationError) -> Any:
-        failure = ValidationFailed(problems_from_pydantic(list(error.errors())))
+        errors = list(error.errors())
+        problems = [
+            Problem("body", "is not valid JSON")
+            for e in errors
+            if isinstance(e, dict) and e.get("type") == "json_invalid"
+        ] + problems_from_pydantic(
+            [e for e in errors if not (isinstance(e, dict) and e.get("type") == "json_invalid")]
+        )
+        return respond(422, error_body(ValidationFailed(problems)))
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def unsupported_content_type(error: RequestUnsupportedContentType) -> Any:
+        failure = ValidationFailed([Problem("body", "must be sent as application/json")])
         return respond(422, error_body(failure))
+
+    @app.not_found
+    def no_route(error: Exception) -> Any:
+        # Registered explicitly: otherwise the catch-all below would turn a 404 into a 500.
+        return respond(404, {"code": "NOT_FOUND", "message": "No such resource"})
 
     @app.exception_handler(Exception)
     def unexpected(error: Exception) -> Any:

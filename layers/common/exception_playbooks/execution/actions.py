@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from ..errors import Conflict
 from ..models.enums import ActionType, EventType, ExceptionStatus, Severity, is_legal_transition
@@ -85,7 +85,7 @@ def _notify(
 def _assign_owner(
     record: ExceptionRecord, step: Step, context: dict[str, Any], packs: PackSet, actor: Actor
 ) -> ActionResult:
-    kind = "user" if step.params.get("user_id") else "queue"
+    kind: Literal["user", "queue"] = "user" if step.params.get("user_id") else "queue"
     target = step.params.get("user_id") or step.params.get("queue")
     value = _require_resolved(render_text(str(target), context), "the owner")
     if not value:

@@ -291,7 +291,7 @@ def act_on_step(
         "notes": command.notes,
     }
     if skip:
-        outcome = {"action_type": step.action_type.value, "outcome": "skipped", "detail": {}}
+        outcome: dict[str, Any] = {"action_type": step.action_type.value, "outcome": "skipped", "detail": {}}
         change.events.append(
             NewEvent(event_type=EventType.PLAYBOOK_STEP_SKIPPED, actor=actor, payload=step_payload)
         )

@@ -4,10 +4,45 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
 
 from .common import MAX_DESCRIPTION, MAX_STEPS, InputModel, Name
 from .enums import ActionType
+
+
+def _normalise_legacy_conditions(raw: Any) -> Any:
+    """Accept the legacy form (match keys at the root) and store it as ``{"match", "priority"}``."""
+    # Imported lazily: ``matching`` imports this module.
+    from ..matching.language import normalise_conditions
+
+    return normalise_conditions(raw)
+
+
+class DerivedCache:
+    """Holder for values derived from an immutable model (e.g. its compiled conditions).
+
+    A derived value never takes part in equality, copying or pickling: two equal versions stay
+    equal whether or not one of them has been compiled, and a copy recompiles on first use.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value: Any = None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DerivedCache)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> DerivedCache:
+        return DerivedCache()
+
+    def __reduce__(self) -> tuple[type[DerivedCache], tuple[()]]:
+        return (DerivedCache, ())
+
+    def __repr__(self) -> str:
+        return "DerivedCache()"
 
 
 class StepInput(InputModel):
@@ -21,6 +56,8 @@ class StepInput(InputModel):
 class ConditionsInput(InputModel):
     match: dict[str, Any] = Field(default_factory=dict)
     priority: int = Field(default=0, ge=-1_000_000, le=1_000_000)
+
+    _legacy = model_validator(mode="before")(_normalise_legacy_conditions)
 
 
 class PlaybookInput(InputModel):
@@ -47,6 +84,8 @@ class Conditions(BaseModel):
     match: dict[str, Any] = Field(default_factory=dict)
     priority: int = 0
 
+    _legacy = model_validator(mode="before")(_normalise_legacy_conditions)
+
 
 class PlaybookVersion(BaseModel):
     """One immutable version of a playbook. Safe to cache forever by (tenant, id, version)."""
@@ -62,6 +101,8 @@ class PlaybookVersion(BaseModel):
     created_at: str
     created_by: str | None = None
     active: bool = True
+    # Compiled conditions, filled by ``matching`` on first use (versions are immutable).
+    _derived: DerivedCache = PrivateAttr(default_factory=DerivedCache)
 
     @property
     def domain(self) -> str | None:

@@ -22,14 +22,33 @@ def encode(tenant_id: str, scope: str, start_key: dict[str, Any] | None) -> str 
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode(tenant_id: str, scope: str, cursor: str | None) -> dict[str, Any] | None:
+def decode(
+    tenant_id: str,
+    scope: str,
+    cursor: str | None,
+    *,
+    key_types: dict[str, type] | None = None,
+    partition: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """The start key of ``cursor``; ValidationFailed unless it is one of this listing's own.
+
+    The tag is not a signature, so the key itself is checked too: exactly ``key_types`` attributes
+    of those types, inside ``partition`` (a forged key would otherwise reach DynamoDB as a 500).
+    """
     if not cursor:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if data["t"] != _tag(tenant_id, scope) or not isinstance(data["k"], dict):
+        key = data["k"]
+        if data["t"] != _tag(tenant_id, scope) or not isinstance(key, dict):
             raise ValueError("foreign cursor")
-        return data["k"]  # type: ignore[no-any-return]
+        if key_types is not None and (
+            set(key) != set(key_types) or any(type(key[name]) is not kind for name, kind in key_types.items())
+        ):
+            raise ValueError("not a start key of this listing")
+        if any(key.get(name) != value for name, value in (partition or {}).items()):
+            raise ValueError("start key outside this listing's partition")
+        return key  # type: ignore[no-any-return]
     except (ValueError, KeyError, TypeError) as error:
         raise ValidationFailed([Problem("cursor", "is not a valid cursor for this listing")]) from error

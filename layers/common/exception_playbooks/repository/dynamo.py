@@ -20,6 +20,8 @@ _THROTTLING = {
     "ServiceUnavailable",
     "LimitExceededException",
 }
+# The codes of TransactionCanceledException ``CancellationReasons`` are spelled differently.
+_THROTTLING_REASONS = {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
 
 
 def to_dynamo_value(value: Any) -> Any:
@@ -93,6 +95,23 @@ class Dynamo:
         response = self.call("get_item", TableName=table, Key=self.serialize(key), ConsistentRead=consistent)
         item = response.get("Item")
         return self.deserialize(item) if item else None
+
+    def transact_get(self, requests: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any] | None]:
+        """Read several items (any tables) in one strongly consistent TransactGetItems call.
+
+        Lets a use case stay inside its DynamoDB call budget when it needs two items; IAM
+        evaluates each Get as ``dynamodb:GetItem``, so no extra grant is needed.
+        """
+        response = self.call(
+            "transact_get_items",
+            TransactItems=[
+                {"Get": {"TableName": table, "Key": self.serialize(key)}} for table, key in requests
+            ],
+        )
+        return [
+            self.deserialize(entry["Item"]) if entry.get("Item") else None
+            for entry in response.get("Responses", [])
+        ]
 
     def query_page(
         self,
@@ -232,6 +251,10 @@ class TransactionCancelled(Conflict):
         self.failed_labels = failed_labels
 
 
+class ConditionFailed(Conflict):
+    """A single-item write's own condition did not hold (not a conflict with another transaction)."""
+
+
 @contextmanager
 def translate_errors() -> Iterator[None]:
     """botocore errors -> typed domain errors; never decided by message text."""
@@ -242,11 +265,11 @@ def translate_errors() -> Iterator[None]:
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         if code == "ConditionalCheckFailedException":
-            raise Conflict("The item changed concurrently", code="CONCURRENT_MODIFICATION") from error
+            raise ConditionFailed("The item changed concurrently", code="CONCURRENT_MODIFICATION") from error
         if code == "TransactionCanceledException":
             reasons = error.response.get("CancellationReasons") or []
             codes = [r.get("Code", "None") for r in reasons]
-            if any(c in _THROTTLING for c in codes):
+            if any(c in _THROTTLING or c in _THROTTLING_REASONS for c in codes):
                 raise Unavailable("The data store is busy; nothing was written; retry") from error
             raise TransactionCancelled(
                 "Another change was committed first; nothing was written",

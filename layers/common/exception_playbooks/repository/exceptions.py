@@ -15,6 +15,8 @@ from .dynamo import Dynamo, Transaction, TransactionCancelled, failed_labels
 
 BY_TENANT_INDEX = "by_tenant"
 EXCEPTION_LABEL = "exception"
+_LIST_KEY_TYPES: dict[str, type] = {"pk": str, "sk": str, "gsi1pk": str, "gsi1sk": str}
+_EVENT_KEY_TYPES: dict[str, type] = {"pk": str, "seq": int}
 
 
 @dataclass(frozen=True)
@@ -48,9 +50,12 @@ class ExceptionRepository:
     def list(self, tenant_id: str, filters: ExceptionFilters, limit: int, cursor: str | None) -> Page:
         """Newest first. Filters apply server-side; pages are filled up to ``limit``."""
         scope = f"exceptions|{filters.status}|{filters.domain}|{filters.severity}"
-        start = cursors.decode(tenant_id, scope, cursor)
+        list_pk = keys.exceptions_list_pk(tenant_id)
+        start = cursors.decode(
+            tenant_id, scope, cursor, key_types=_LIST_KEY_TYPES, partition={"gsi1pk": list_pk}
+        )
         names: dict[str, str] = {}
-        values: dict[str, Any] = {":pk": keys.exceptions_list_pk(tenant_id)}
+        values: dict[str, Any] = {":pk": list_pk}
         clauses = []
         for name, value in (
             ("status", filters.status),
@@ -61,7 +66,8 @@ class ExceptionRepository:
                 names[f"#{name}"] = name
                 values[f":{name}"] = value
                 clauses.append(f"#{name} = :{name}")
-        items: list[ExceptionRecord] = []
+        # Read one item past the page: a cursor is only handed out when another item exists.
+        rows: list[dict[str, Any]] = []
         while True:
             page, start = self.dynamo.query_page(
                 self.dynamo.state_table,
@@ -70,34 +76,35 @@ class ExceptionRepository:
                 values=values,
                 names=names or None,
                 filter_expression=" AND ".join(clauses) or None,
-                limit=limit - len(items) if not clauses else max(limit, 100),
+                limit=limit + 1 - len(rows) if not clauses else max(limit + 1, 100),
                 start_key=start,
                 forward=False,
             )
-            for item in page:
-                items.append(_record(item))
-                if len(items) == limit:
-                    start = _index_key(item)
-                    break
-            if len(items) == limit or not start:
+            rows.extend(page)
+            if len(rows) > limit or not start:
                 break
-        more = start is not None
-        return Page(items, cursors.encode(tenant_id, scope, start) if more else None)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_key = _index_key(rows[-1]) if more else None
+        return Page([_record(i) for i in rows], cursors.encode(tenant_id, scope, next_key))
 
     def events(
         self, tenant_id: str, exception_id: str, limit: int, cursor: str | None, event_type: str | None = None
     ) -> Page:
         """Oldest first, optionally one type."""
         scope = f"events|{exception_id}|{event_type}"
-        start = cursors.decode(tenant_id, scope, cursor)
-        values: dict[str, Any] = {":pk": keys.events_pk(tenant_id, exception_id)}
+        events_pk = keys.events_pk(tenant_id, exception_id)
+        start = cursors.decode(
+            tenant_id, scope, cursor, key_types=_EVENT_KEY_TYPES, partition={"pk": events_pk}
+        )
+        values: dict[str, Any] = {":pk": events_pk}
         filter_expression = None
         names = None
         if event_type:
             filter_expression = "#t = :t"
             names = {"#t": "event_type"}
             values[":t"] = event_type
-        items: list[TimelineEvent] = []
+        rows: list[dict[str, Any]] = []
         while True:
             page, start = self.dynamo.query_page(
                 self.dynamo.events_table,
@@ -105,18 +112,19 @@ class ExceptionRepository:
                 values=values,
                 names=names,
                 filter_expression=filter_expression,
-                limit=limit - len(items) if not event_type else max(limit, 100),
+                limit=limit + 1 - len(rows) if not event_type else max(limit + 1, 100),
                 start_key=start,
                 consistent=True,
             )
-            for item in page:
-                items.append(TimelineEvent.model_validate(item))
-                if len(items) == limit:
-                    start = {"pk": item["pk"], "seq": item["seq"]}
-                    break
-            if len(items) == limit or not start:
+            rows.extend(page)
+            if len(rows) > limit or not start:
                 break
-        return Page(items, cursors.encode(tenant_id, scope, start) if start else None)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_key = {"pk": rows[-1]["pk"], "seq": rows[-1]["seq"]} if more else None
+        return Page(
+            [TimelineEvent.model_validate(i) for i in rows], cursors.encode(tenant_id, scope, next_key)
+        )
 
     def all_events(self, tenant_id: str, exception_id: str) -> list[TimelineEvent]:
         items = self.dynamo.query_all(

@@ -54,8 +54,8 @@ class IdempotencyRepository:
             # Rare (throttling); fall back to single reads rather than answer wrongly.
             stored = stored or self.get(tenant_id, scope, key)
             if record is None:
-                item = self.dynamo.get(table, keys.exception_key(tenant_id, exception_id))
-                record = ExceptionRecord.model_validate(item) if item else None
+                found = self.dynamo.get(table, keys.exception_key(tenant_id, exception_id))
+                record = ExceptionRecord.model_validate(found) if found else None
         return stored, record
 
     def get(self, tenant_id: str, scope: str, key: str) -> StoredResponse | None:

@@ -7,7 +7,7 @@ from typing import Any
 from .. import keys
 from ..errors import Conflict, NotFound
 from ..models.playbook import PlaybookVersion
-from .dynamo import Dynamo, Transaction, TransactionCancelled
+from .dynamo import ConditionFailed, Dynamo, Transaction, TransactionCancelled
 
 BY_TENANT_INDEX = "by_tenant"
 PLAYBOOKS_INDEX = "playbooks"
@@ -140,7 +140,7 @@ class PlaybookRepository:
                 ExpressionAttributeValues=self.dynamo.serialize({":false": False}),
                 ReturnValues="ALL_NEW",
             )
-        except Conflict as error:
+        except ConditionFailed as error:  # attribute_exists(pk): a TransactionConflict stays a 409
             raise NotFound(f"Playbook {playbook_id!r} was not found", code="PLAYBOOK_NOT_FOUND") from error
         return _playbook(self.dynamo.deserialize(response["Attributes"]))
 

@@ -30,10 +30,21 @@ class StatsRepository:
         )
 
     def stage_completion(
-        self, tenant_id: str, playbook_id: str, duration_seconds: float, transaction: Transaction
+        self,
+        tenant_id: str,
+        playbook_id: str,
+        duration_seconds: float,
+        transaction: Transaction,
+        *,
+        current: dict[str, Any] | None = None,
     ) -> None:
-        """Count a completed run and remember its duration (the newest MAX_DURATIONS are kept)."""
-        current = self.get_raw(tenant_id, playbook_id)
+        """Count a completed run and remember its duration (the newest MAX_DURATIONS are kept).
+
+        ``current`` is the stats item as already read by the caller ({} when absent), which saves
+        the read here; the condition below still guards against a concurrent completion.
+        """
+        if current is None:
+            current = self.get_raw(tenant_id, playbook_id)
         durations = [*(current.get("durations") or []), round(duration_seconds, 3)][-MAX_DURATIONS:]
         seen = int(current.get("completions_seen", 0))
         transaction.update(

@@ -1,0 +1,81 @@
+"""Agent Lambdas: one handler per ``bus.AGENTS`` rule, each ``(event, context)``.
+
+Thin by design: parse the EventBridge envelope (Powertools parser), bind tenant and correlation
+id (the triggering timeline event id) to every log line, run one use case from
+``exception_playbooks.agents``. Any failure raises, so EventBridge retries the event and finally
+sends it to the rule's dead-letter queue; an agent writes with one transaction, so a failed
+attempt leaves nothing half-written, and a retry after a success adds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from exception_playbooks.agents import (
+    FeedbackAgent,
+    Outcome,
+    PolicyAgent,
+    ResolutionAgent,
+    TriageAgent,
+    Trigger,
+    notification_relay,
+    parse_trigger,
+)
+from exception_playbooks.agents.base import Agent
+from exception_playbooks.observability import bind_request, clear_request, logger
+from exception_playbooks.repository.bundle import Repositories, default_repositories
+
+# Indirection so tests (and the local stack) can hand in repositories with another clock.
+repositories: Callable[[], Repositories] = default_repositories
+
+
+def _run(agent: str, event: dict[str, Any], use_case: Callable[[Trigger], Outcome]) -> dict[str, Any]:
+    try:
+        trigger = parse_trigger(event)
+    except Exception:
+        logger.exception(
+            "not a timeline event envelope", extra={"agent": agent, "envelope_id": event.get("id")}
+        )
+        raise
+    bind_request(trigger.tenant_id, trigger.event_id, exception_id=trigger.exception_id, agent=agent)
+    try:
+        logger.info("handling", extra={"trigger_type": trigger.event_type.value, "trigger_seq": trigger.seq})
+        outcome = use_case(trigger)
+        logger.info("handled", extra=outcome.as_dict())
+        return outcome.as_dict()
+    except Exception:
+        logger.exception("agent failed; nothing was written; EventBridge will retry")
+        raise
+    finally:
+        clear_request()
+
+
+def _agent(cls: type[Agent]) -> Callable[[Trigger], Outcome]:
+    return lambda trigger: cls(repositories()).handle(trigger)
+
+
+@logger.inject_lambda_context(clear_state=True)
+def triage_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return _run(TriageAgent.name, event, _agent(TriageAgent))
+
+
+@logger.inject_lambda_context(clear_state=True)
+def policy_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return _run(PolicyAgent.name, event, _agent(PolicyAgent))
+
+
+@logger.inject_lambda_context(clear_state=True)
+def resolution_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return _run(ResolutionAgent.name, event, _agent(ResolutionAgent))
+
+
+@logger.inject_lambda_context(clear_state=True)
+def feedback_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return _run(FeedbackAgent.name, event, _agent(FeedbackAgent))
+
+
+@logger.inject_lambda_context(clear_state=True)
+def notification_relay_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return _run(notification_relay.NAME, event, notification_relay.relay)

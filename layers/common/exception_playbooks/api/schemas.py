@@ -1,0 +1,233 @@
+"""Wire schemas of the API that are not domain inputs: step-action bodies, response documents
+and the error shape. Handlers declare them so the OpenAPI document is generated from the code.
+
+Response models are documentation (Powertools does not validate answers against them); the API
+tests validate real answers against them (``extra="forbid"``), so they cannot drift silently.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from ..models.common import MAX_NOTES, Identifier, InputModel
+from ..models.enums import ActionType, ActorType, EventType, ExceptionStatus, Severity, StepStatus
+
+JSON = "application/json"
+
+# -- request bodies ---------------------------------------------------------------------------
+IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+
+
+class StepActionBody(InputModel):
+    """Body of ``.../steps/{step_order}/complete``: who acts (defaults to the token's user)."""
+
+    actor_type: ActorType = ActorType.HUMAN
+    actor_id: Identifier | None = None
+    notes: Annotated[str, StringConstraints(max_length=MAX_NOTES)] | None = None
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("is required to skip a step (say why)")
+    return value
+
+
+class StepSkipBody(StepActionBody):
+    """Body of ``.../steps/{step_order}/skip``: notes are required (why it was skipped)."""
+
+    notes: Annotated[str, StringConstraints(max_length=MAX_NOTES), AfterValidator(_not_blank)]
+
+
+# -- errors -------------------------------------------------------------------------------------
+class ProblemOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(description="JSON path of the problem, 0-based indices (e.g. steps[0].params.channel)")
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """Every error answer. For 422, ``details`` is ``{"errors": [{"path", "message"}, ...]}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(description="UPPER_SNAKE error code", examples=["EXCEPTION_NOT_FOUND"])
+    message: str = Field(description="a human sentence")
+    details: dict[str, Any] | None = None
+
+
+ERROR_DESCRIPTIONS: dict[int, str] = {
+    401: "No or invalid bearer token",
+    403: "The token's role may not do this; or the step needs a human; or the actor does not match",
+    404: "Not found in the caller's tenant",
+    409: "State conflict (see the error code)",
+    413: "Request body over 256 KiB",
+    422: "Invalid input; details.errors lists every problem with its field path",
+    503: "A dependency is throttled or unavailable; nothing was written; safe to retry",
+}
+
+
+def error_responses(*statuses: int) -> dict[int, Any]:
+    """OpenAPI ``responses`` entries in the API error shape for the given statuses."""
+    return {
+        status: {"description": ERROR_DESCRIPTIONS[status], "content": {JSON: {"model": ErrorOut}}}
+        for status in statuses
+    }
+
+
+def ok_response(model: type[BaseModel], description: str, status: int = 200) -> dict[int, Any]:
+    return {status: {"description": description, "content": {JSON: {"model": model}}}}
+
+
+# -- responses ----------------------------------------------------------------------------------
+class OwnerOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["user", "queue"]
+    id: str
+
+
+class ExceptionOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    exception_id: str
+    domain: str
+    exception_type: str
+    severity: Severity | None
+    status: ExceptionStatus
+    owner: OwnerOut | None
+    source_system: str | None
+    summary: str | None
+    sla_deadline: str | None
+    policy_tags: list[str]
+    attributes: dict[str, Any]
+    raw_payload: dict[str, Any] | None
+    current_playbook_id: str | None
+    current_playbook_version: int | None
+    current_step: int | None
+    created_at: str
+    updated_at: str
+    version: int
+
+
+class ExceptionPageOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[ExceptionOut]
+    next_cursor: str | None = Field(description="opaque; pass as ?cursor= for the next page")
+
+
+class EventOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: str
+    seq: int = Field(ge=1, description="1, 2, 3... per exception, no gaps")
+    event_type: EventType
+    exception_id: str
+    actor_type: ActorType
+    actor_id: str
+    created_at: str
+    payload: dict[str, Any]
+
+
+class EventPageOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[EventOut]
+    next_cursor: str | None
+
+
+class ConditionsOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    match: dict[str, Any]
+    priority: int
+
+
+class PlaybookSummaryOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    playbook_id: str
+    name: str
+    version: int
+    description: str | None
+    conditions: ConditionsOut
+
+
+class StepStateOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    step_order: int
+    name: str
+    action_type: ActionType
+    params: dict[str, Any]
+    requires_approval: bool = Field(description="for this exception: step flag, action risk, tenant policy")
+    skippable: bool
+    status: StepStatus
+    actor_type: ActorType | None = None
+    actor_id: str | None = None
+    at: str | None = None
+    notes: str | None = None
+
+
+class PlaybookStatusOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    exception_id: str
+    playbook: PlaybookSummaryOut | None
+    current_step: int | None = Field(description="the next step to act on; null when none or all done")
+    completed: bool
+    steps: list[StepStateOut]
+
+
+class ActionOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action_type: ActionType
+    outcome: str
+    detail: dict[str, Any]
+
+
+class StepActionOut(PlaybookStatusOut):
+    action: ActionOut
+
+
+class CheckOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    condition: str
+    expected: Any = None
+    actual: Any = None
+    passed: bool
+
+
+class CandidateOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    playbook_id: str
+    name: str
+    version: int
+    priority: int
+    matched: bool
+    checks: list[CheckOut]
+
+
+class ReasoningOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    summary: str = Field(description="one paragraph: why the winner won")
+    candidates: list[CandidateOut]
+
+
+class MatchOut(BaseModel):
+    """The recalculate answer (simulate answers the same shape with ``changed: false``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    exception_id: str | None = Field(description="null for an ad-hoc simulated exception")
+    changed: bool
+    playbook: PlaybookSummaryOut | None
+    current_step: int | None
+    reasoning: ReasoningOut

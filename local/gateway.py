@@ -1,0 +1,166 @@
+"""The one invoke path from an (already authorised) API request to a handler and back.
+
+Both the HTTP server and the demo seed go through ``Gateway.invoke``, so seeded data is
+exactly what a user could have produced over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from .apigw import (
+    HttpRequest,
+    HttpResponse,
+    MalformedProxyResponse,
+    Router,
+    build_event,
+    error_response,
+    parse_proxy_result,
+)
+from .aws_calls import count_aws_calls
+from .lambda_runtime import (
+    API_TIMEOUT_SECONDS,
+    FunctionRegistry,
+    HandlerLoadFailed,
+    HandlerMissing,
+    make_context,
+)
+
+log = logging.getLogger("local.api")
+
+AWS_CALLS_HEADER = "X-Local-Aws-Calls"
+
+
+@dataclass(frozen=True)
+class ApiResult:
+    """A convenience view of a response for in-process callers (the seed, tests)."""
+
+    status: int
+    body: Any
+    aws_calls: int
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+class Gateway:
+    def __init__(
+        self,
+        registry: FunctionRegistry,
+        router: Router | None = None,
+        *,
+        region: str = "us-east-1",
+        guard: Callable[[], AbstractContextManager[Any]] | None = None,
+    ):
+        self.registry = registry
+        self.router = router or Router()
+        self.region = region
+        # Entered around each handler run (the shared side of the snapshot lock in the server).
+        self._guard = guard or nullcontext
+
+    def invoke(self, request: HttpRequest, claims: Mapping[str, str] | None) -> HttpResponse:
+        """Route, build the proxy event, run the handler; always sets ``X-Local-Aws-Calls``."""
+        started = time.monotonic()
+        calls = 0
+        match = self.router.match(request.method, request.path)
+        if match is None:
+            response = error_response(404, "NOT_FOUND", f"No route for {request.method} {request.path}")
+        elif match.route is None:
+            response = error_response(
+                405,
+                "METHOD_NOT_ALLOWED",
+                f"{request.method} is not allowed on {match.resource}",
+                headers=[("Allow", ", ".join(match.allowed_methods))],
+            )
+        else:
+            group = match.route.function
+            request_id = str(uuid.uuid4())
+            event = build_event(request, match, claims=claims, request_id=request_id)
+            context = make_context(
+                self.registry.function_name(group),
+                request_id=request_id,
+                timeout_seconds=API_TIMEOUT_SECONDS,
+                region=self.region,
+            )
+            with self._guard(), count_aws_calls() as counter:
+                response = self._run(group, event, context)
+            calls = counter.total
+        response.headers.append((AWS_CALLS_HEADER, str(calls)))
+        elapsed_ms = (time.monotonic() - started) * 1000
+        log.info(
+            "%s %s -> %d (%.0f ms, %d AWS calls)",
+            request.method,
+            request.path,
+            response.status,
+            elapsed_ms,
+            calls,
+        )
+        if elapsed_ms > API_TIMEOUT_SECONDS * 1000:
+            log.warning(
+                "%s %s took longer than API Gateway's 29 s; it would have answered 504",
+                request.method,
+                request.path,
+            )
+        return response
+
+    def _run(self, group: str, event: dict[str, Any], context: Any) -> HttpResponse:
+        try:
+            handler = self.registry.handler(group)
+        except HandlerMissing as error:
+            return error_response(501, "NOT_IMPLEMENTED", str(error))
+        except HandlerLoadFailed as error:
+            log.error("%s", error)
+            return error_response(502, "HANDLER_IMPORT_FAILED", str(error).splitlines()[0])
+        try:
+            result = handler(event, context)
+        except Exception:
+            # In AWS an unhandled error is a 502 from API Gateway; here the traceback is logged too.
+            log.exception("functions/%s raised", group)
+            return error_response(
+                502, "INTERNAL_ERROR", f"functions/{group} raised an unhandled error (see server log)"
+            )
+        try:
+            return parse_proxy_result(result)
+        except MalformedProxyResponse as error:
+            log.error("functions/%s returned a malformed proxy response: %s", group, error)
+            return error_response(502, "MALFORMED_RESPONSE", f"Malformed Lambda proxy response: {error}")
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        claims: Mapping[str, str],
+        *,
+        body: Any = None,
+        query: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ApiResult:
+        """JSON in, JSON out: what the seed uses to act as a signed-in user."""
+        raw = b"" if body is None else json.dumps(body).encode()
+        request_headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            **(headers or {}),
+        }
+        request = HttpRequest(
+            method=method,
+            path=quote(path),
+            query=tuple((query or {}).items()),
+            headers=tuple(request_headers.items()),
+            body=raw,
+        )
+        response = self.invoke(request, claims)
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = response.body.decode("utf-8", "replace")
+        return ApiResult(response.status, payload, int(response.header(AWS_CALLS_HEADER) or 0))

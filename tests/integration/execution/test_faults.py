@@ -1,0 +1,126 @@
+"""Any DynamoDB call of an operation may fail: the typed error comes out, state and timeline are
+exactly as before, and the same operation succeeds when retried. Faults are injected per call
+index with a botocore ``before-call`` hook (moto itself never throttles or conflicts)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from exception_playbooks.errors import Conflict, Unavailable
+from exception_playbooks.execution import operations
+
+from ..support import CONFLICT_FAULTS, THROTTLE_FAULTS, WRITE_THROTTLE_FAULTS, snapshot
+from .world import OPERATOR, assign, cold, complete, create, skip
+
+
+@dataclass(frozen=True)
+class Operation:
+    calls: tuple[str, ...]  # the DynamoDB calls it makes, in order
+    run: Callable[[Any, str], object]  # (repos, exception_id)
+    assigned: bool = True  # the exception has the settlement playbook running
+    warm: bool = True
+    writes: bool = True
+
+
+OPERATIONS: dict[str, Operation] = {
+    "complete": Operation(("GetItem", "TransactWriteItems"), lambda r, ex: complete(r, 1, exception_id=ex)),
+    "complete.cold": Operation(
+        # exception, playbook version, policy pack, domain pack, the transaction
+        ("GetItem", "GetItem", "GetItem", "GetItem", "TransactWriteItems"),
+        lambda r, ex: complete(r, 1, exception_id=ex),
+        warm=False,
+    ),
+    "complete.idempotent": Operation(
+        ("BatchGetItem", "TransactWriteItems"),
+        lambda r, ex: complete(r, 1, exception_id=ex, idempotency_key="k-1"),
+    ),
+    "skip": Operation(
+        ("GetItem", "TransactWriteItems"), lambda r, ex: skip(r, 1, exception_id=ex, notes="n")
+    ),
+    "recalculate": Operation(
+        ("GetItem", "Query", "TransactWriteItems"),
+        lambda r, ex: operations.recalculate(r, OPERATOR, ex),
+        assigned=False,
+    ),
+    "recalculate.cold": Operation(
+        ("GetItem", "GetItem", "GetItem", "Query", "TransactWriteItems"),
+        lambda r, ex: operations.recalculate(r, OPERATOR, ex),
+        assigned=False,
+        warm=False,
+    ),
+    "status.cold": Operation(
+        ("GetItem", "GetItem", "GetItem", "GetItem"),
+        lambda r, ex: operations.playbook_status(r, OPERATOR, ex),
+        warm=False,
+        writes=False,
+    ),
+}
+
+# Reads alternate between the two throttling codes; the transaction gets every kind of refusal.
+# (Each code's translation alone is covered by the repository and unit tests.)
+READ_FAULTS = ("provisioned_throughput", "throttling")
+WRITE_FAULTS = {
+    "cancelled_by_throttling": (WRITE_THROTTLE_FAULTS["cancelled_by_throttling"], Unavailable),
+    "conditional_check_failed": (CONFLICT_FAULTS["conditional_check_failed"], Conflict),
+    "transaction_conflict": (CONFLICT_FAULTS["transaction_conflict"], Conflict),
+}
+ALL_FAULTS = {
+    **{name: (THROTTLE_FAULTS[name], Unavailable) for name in READ_FAULTS},
+    **WRITE_FAULTS,
+}
+
+
+def _faults_for(index: int, call: str) -> list[str]:
+    return list(WRITE_FAULTS) if call == "TransactWriteItems" else [READ_FAULTS[index % 2]]
+
+
+def _cases() -> list[Any]:
+    return [
+        pytest.param(name, index, fault, id=f"{name}-{index}-{call}-{fault}")
+        for name, operation in OPERATIONS.items()
+        for index, call in enumerate(operation.calls)
+        for fault in _faults_for(index, call)
+    ]
+
+
+def _prepare(repos: Any, operation: Operation, exception_id: str) -> None:
+    if exception_id != "EX-1":
+        create(repos, exception_id)
+    if operation.assigned:
+        assign(repos, exception_id)
+    if not operation.warm:
+        cold()
+
+
+@pytest.mark.parametrize(("name", "index", "fault"), _cases())
+def test_a_failing_call_leaves_state_and_timeline_unchanged(world, dynamodb, calls, name, index, fault):
+    operation = OPERATIONS[name]
+    _prepare(world, operation, "EX-1")
+    make, expected = ALL_FAULTS[fault]
+    before = snapshot(dynamodb)
+    calls.reset()
+    calls.fail_at(index, make)
+
+    with pytest.raises(expected) as caught:
+        operation.run(world, "EX-1")
+
+    assert calls.operations == list(operation.calls[: index + 1])  # it stopped at the failing call
+    assert snapshot(dynamodb) == before
+    if expected is Unavailable:
+        assert caught.value.code == "SERVICE_UNAVAILABLE"
+    # Nothing was half-done: the very same operation now succeeds.
+    operation.run(world, "EX-1")
+    assert (snapshot(dynamodb) != before) is operation.writes
+
+
+@pytest.mark.parametrize("name", sorted(OPERATIONS))
+def test_the_call_sequences_are_what_the_operations_do(world, calls, name):
+    """Guards the parametrisation above: a fault at index N hits the N-th call of the operation."""
+    operation = OPERATIONS[name]
+    _prepare(world, operation, "EX-2")
+    calls.reset()
+    operation.run(world, "EX-2")
+    assert tuple(calls.operations) == operation.calls

@@ -1,0 +1,203 @@
+"""Runs ``python -m local.server`` as a subprocess and talks to it over plain HTTP (urllib).
+
+The process gets its own session, so after it stops the tests can prove that nothing of its
+process group is left running.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (from /proc)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_is_busy() -> bool:
+    """True when other work already keeps every CPU busy, so wall-clock timings mean little."""
+    return os.getloadavg()[0] >= (os.cpu_count() or 1)
+
+
+def process_group_members(pgid: int) -> list[int]:
+    """Live processes (zombies excluded) whose process group is ``pgid``, from /proc."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        state, group = fields[0], int(fields[2])
+        if group == pgid and state != "Z":
+            members.append(int(entry))
+    return members
+
+
+class Response:
+    def __init__(self, status: int, headers: dict[str, str], body: bytes):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+    @property
+    def aws_calls(self) -> int:
+        return int(self.headers["X-Local-Aws-Calls"])
+
+
+class StackProcess:
+    def __init__(
+        self,
+        state_dir: Path,
+        *,
+        seed: bool = False,
+        functions_dir: Path | None = None,
+        port: int | None = None,
+    ):
+        self.state_dir = state_dir
+        self.seed = seed
+        self.functions_dir = functions_dir
+        self.port = port or free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = state_dir.parent / f"{state_dir.name}-server-{self.port}.log"
+        self.startup_seconds: float | None = None
+        self.startup_cpu_seconds: float | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> float:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(
+            PORT=str(self.port),
+            SEED_DEMO="1" if self.seed else "0",
+            LOCAL_STATE_DIR=str(self.state_dir),
+            PYTHONDONTWRITEBYTECODE="1",
+        )
+        if self.functions_dir is not None:
+            env["LOCAL_FUNCTIONS_DIR"] = str(self.functions_dir)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child, closed in stop()
+        started = time.monotonic()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "local.server"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self._log = log
+        deadline = started + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the stack exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                if self.get("/healthz").status == 200:
+                    self.startup_seconds = time.monotonic() - started
+                    self.startup_cpu_seconds = cpu_seconds(self.process.pid)
+                    return self.startup_seconds
+            except OSError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise TimeoutError(f"the stack did not become healthy in {timeout} s:\n{self.log()}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
+        """Stop the stack; returns its exit code and asserts that no process of its group is left."""
+        if self.process is None:
+            return 0
+        process, self.process = self.process, None
+        pgid = process.pid
+        if process.poll() is None:
+            process.send_signal(sig)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired as error:
+                os.killpg(pgid, signal.SIGKILL)
+                process.wait(5)
+                raise AssertionError(
+                    f"the stack ignored {signal.Signals(sig).name} for {timeout} s:\n{self.log()}"
+                ) from error
+        self._log.close()
+        leftovers = process_group_members(pgid)
+        if leftovers:
+            os.killpg(pgid, signal.SIGKILL)
+            raise AssertionError(f"orphan processes left behind: {leftovers}")
+        return int(process.returncode)
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    # ------------------------------------------------------------------ HTTP
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 30.0,
+    ) -> Response:
+        data = None if body is None else json.dumps(body).encode()
+        all_headers = {"Accept": "application/json", **(headers or {})}
+        if data is not None:
+            all_headers["Content-Type"] = "application/json"
+        if token is not None:
+            all_headers["Authorization"] = f"Bearer {token}"
+        request = urllib.request.Request(self.url + path, data=data, method=method, headers=all_headers)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return Response(response.status, dict(response.headers.items()), response.read())
+        except urllib.error.HTTPError as error:
+            return Response(error.code, dict(error.headers.items()), error.read())
+
+    def get(self, path: str, token: str | None = None) -> Response:
+        return self.request("GET", path, token=token)
+
+    def token(self, tenant_id: str, username: str, roles: list[str]) -> str:
+        response = self.request(
+            "POST", "/local/token", body={"tenant_id": tenant_id, "username": username, "roles": roles}
+        )
+        assert response.status == 200, response.body
+        return str(response.json()["token"])
+
+    def wait_for(self, probe: Any, timeout: float = 5.0, interval: float = 0.05) -> Any:
+        """Poll ``probe()`` until it returns something truthy; returns it (or fails with the log)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = probe()
+            if value:
+                return value
+            time.sleep(interval)
+        raise AssertionError(f"condition not met within {timeout} s; server log:\n{self.log()[-4000:]}")
