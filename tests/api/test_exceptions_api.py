@@ -323,7 +323,8 @@ def test_patch_can_clear_the_sla_deadline_and_summary(api: ApiClient) -> None:
 
 
 def test_a_patch_that_changes_nothing_writes_nothing(api: ApiClient, aws: Any) -> None:
-    record = create(api, severity="high", sla_deadline="2026-12-01T10:00:00Z", policy_tags=["a", "b"])
+    create(api, sla_deadline="2026-12-01T10:00:00Z", policy_tags=["a", "b"])
+    record = api.call("PATCH", EXCEPTION, {"exception_id": "EX-1"}, body={"severity": "high"}).body
     before = snapshot(aws)
 
     response = api.call(
@@ -340,6 +341,20 @@ def test_a_patch_that_changes_nothing_writes_nothing(api: ApiClient, aws: Any) -
 
     assert response.status == 200 and response.body == record
     assert snapshot(aws) == before
+
+
+def test_a_person_takes_the_severity_over_even_at_the_same_value(api: ApiClient, repos: Any) -> None:
+    # Created "high", but the tenant override makes it low: the catch-all runs.
+    seed_standard(repos, TENANT_A, policy={"severity_overrides": {"TradeSettlementFailure": "low"}})
+    assigned(api, severity="high")
+    assert api.call("GET", EXCEPTION, {"exception_id": "EX-1"}).body["current_playbook_id"] == "pb-catch-all"
+
+    response = api.call("PATCH", EXCEPTION, {"exception_id": "EX-1"}, body={"severity": "high"})
+
+    assert response.status == 200
+    assert response.body["current_playbook_id"] == "pb-high"  # the person's "high" now beats the override
+    updated = next(e for e in reversed(events(api)) if e["event_type"] == "ExceptionUpdated")
+    assert updated["payload"]["changes"] == {"severity": {"from": "high", "to": "high"}}
 
 
 @pytest.mark.parametrize(

@@ -45,30 +45,36 @@ def _clear_caches() -> Iterator[None]:
     bundle.reset_default_repositories()
 
 
-@pytest.fixture(scope="session")
-def aws_env() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in AWS_ENV.items():
-            patch.setenv(name, value)
-        patch.delenv("AWS_PROFILE", raising=False)
-        config.reset_settings()
-        yield
+def _set_env(patch: pytest.MonkeyPatch) -> None:
+    for name, value in AWS_ENV.items():
+        patch.setenv(name, value)
+    patch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Per test, so nothing leaks into the other test folders run in the same session."""
+    _set_env(monkeypatch)
+    config.reset_settings()
+    yield
     config.reset_settings()
 
 
 @pytest.fixture(scope="session")
-def clients(aws_env: None) -> tuple[Any, Any]:
+def clients() -> tuple[Any, Any]:
     """Two DynamoDB clients for the whole session (creating one costs ~100 ms): one for the
-    repositories under test, one for the test's own scans (never counted by ``calls``).
+    repositories under test, one for the test's own reads (never counted by ``calls``).
     moto's stubber is registered on every client, so both work inside each test's ``mock_aws``."""
-    return (
-        boto3.client("dynamodb", region_name="us-east-1"),
-        boto3.client("dynamodb", region_name="us-east-1"),
-    )
+    with pytest.MonkeyPatch.context() as patch:
+        _set_env(patch)
+        return (
+            boto3.client("dynamodb", region_name="us-east-1"),
+            boto3.client("dynamodb", region_name="us-east-1"),
+        )
 
 
 @pytest.fixture
-def dynamodb(clients: tuple[Any, Any]) -> Iterator[Any]:
+def dynamodb(aws_env: None, clients: tuple[Any, Any]) -> Iterator[Any]:
     """A fresh moto DynamoDB with both tables; yields the raw client for scans and assertions.
 
     The tables come from the local stack's definitions (``local.tables``: keys, both GSIs, the

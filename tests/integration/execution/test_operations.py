@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from exception_playbooks.errors import Conflict, Forbidden, NotFound
 from exception_playbooks.execution import operations, projection
-from exception_playbooks.models.enums import ActorType, ExceptionStatus, Severity
+from exception_playbooks.execution.operations import Change
+from exception_playbooks.models.enums import ActorType, EventType, ExceptionStatus, Severity
+from exception_playbooks.models.event import Actor, NewEvent
 from exception_playbooks.models.packs import PolicyPackInput
 
 from ..factories import playbook, step
@@ -18,6 +20,7 @@ from .world import (
     POLICY_PACK,
     TENANT,
     assign,
+    cold,
     complete,
     create,
     events_of,
@@ -528,3 +531,57 @@ def test_version_pinning_new_versions_do_not_change_a_running_exception(world):
     # A new exception starts on the latest version.
     create(world, "EX-2")
     assert assign(world, "EX-2").current_playbook_version == 2
+
+
+def test_a_running_playbook_keeps_running_after_it_is_deactivated(world):
+    assign(world, "EX-1")
+    world.playbooks.deactivate(TENANT, "pb-settle")
+    cold()  # even a cold Lambda finds the pinned version
+    assert complete(world, 1)["current_step"] == 2
+    assert operations.playbook_status(world, OPERATOR, "EX-1")["playbook"]["playbook_id"] == "pb-settle"
+
+
+def test_an_idempotency_key_is_forgotten_after_its_ttl(world, clock):
+    assign(world, "EX-1")
+    complete(world, 1, notes="n", idempotency_key="k")
+    clock.advance(24 * 3600 - 1)
+    with pytest.raises(Conflict) as caught:
+        complete(world, 1, notes="other", idempotency_key="k")
+    assert caught.value.code == "IDEMPOTENCY_KEY_REUSED"
+    clock.advance(1)
+    # Expired (even though TTL has not deleted it yet): the command runs as a new one.
+    with pytest.raises(Conflict) as caught:
+        complete(world, 1, notes="other", idempotency_key="k")
+    assert caught.value.code == "STEP_OUT_OF_ORDER"
+
+
+def test_the_exception_item_stays_within_dynamodb_limits_at_the_documented_maxima(world):
+    """100 steps, 4,000-character notes (16 KB as UTF-8) and 2 x 60 KB of attributes/raw payload:
+    the item keeps note excerpts (the full notes stay in the events) and remains under 400 KB."""
+    notes = "\U0001f600" * 4000
+    world.playbooks.save_version(
+        TENANT, playbook("pb-max", steps=[step(n, "add_comment", {"text": "x"}) for n in range(1, 101)])
+    )
+    create(world, "EX-MAX", attributes={"blob": "a" * 60000}, raw_payload={"blob": "b" * 60000})
+    assign(world, "EX-MAX", "pb-max")
+    human = Actor(actor_type=ActorType.HUMAN, actor_id="alice")
+    for first in (1, 51):  # steps 1..99 in two transactions (at most 100 items each)
+        record = operations.load_exception(world, TENANT, "EX-MAX")
+        skipped = [
+            NewEvent(
+                event_type=EventType.PLAYBOOK_STEP_SKIPPED,
+                actor=human,
+                payload={"playbook_id": "pb-max", "playbook_version": 1, "step_order": n, "notes": notes},
+            )
+            for n in range(first, min(first + 50, 100))
+        ]
+        operations.commit_change(world, TENANT, Change(record, skipped))
+
+    response = complete(world, 100, exception_id="EX-MAX", notes=notes)
+
+    assert response["completed"] is True
+    assert {len(s["notes"]) for s in response["steps"]} == {projection.MAX_PROJECTED_NOTES}
+    assert response["steps"][0]["notes"].endswith("\u2026")
+    last = [e for e in events_of(world, "EX-MAX") if e.event_type.value == "PlaybookStepCompleted"][-1]
+    assert last.payload["notes"] == notes
+    _assert_projection_is_the_fold(world, "EX-MAX")

@@ -80,7 +80,7 @@ class ExecutionMachine(RuleBasedStateMachine):
 
     # -- setup --------------------------------------------------------------------------------
     @initialize(
-        lengths=st.tuples(*[st.integers(1, 4) for _ in PLAYBOOKS]),
+        lengths=st.tuples(*[st.integers(2, 5) for _ in PLAYBOOKS]),
         priorities=st.tuples(*[st.integers(0, 20) for _ in PLAYBOOKS]),
         severity=st.sampled_from(SEVERITIES),
     )
@@ -147,7 +147,7 @@ class ExecutionMachine(RuleBasedStateMachine):
 
     @rule(
         playbook_id=st.sampled_from(sorted(PLAYBOOKS)),
-        length=st.integers(1, 4),
+        length=st.integers(1, 5),
         priority=st.integers(0, 30),
         offset=st.integers(0, 5),
     )

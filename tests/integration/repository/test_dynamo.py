@@ -18,7 +18,7 @@ from exception_playbooks.repository.dynamo import Transaction
 from exception_playbooks.repository.exceptions import ExceptionFilters
 
 from ..factories import create_exception, playbook
-from ..support import CONFLICT_FAULTS, THROTTLE_FAULTS, WRITE_THROTTLE_FAULTS, snapshot
+from ..support import CONFLICT_FAULTS, THROTTLE_FAULTS, WRITE_THROTTLE_FAULTS, client_error, snapshot
 
 TENANT = "acme"
 
@@ -162,3 +162,36 @@ def test_a_fault_on_a_later_page_of_a_listing_is_unavailable(repos, calls, clock
     calls.fail_at(0, THROTTLE_FAULTS["provisioned_throughput"])
     with pytest.raises(Unavailable):
         repos.exceptions.list(TENANT, ExceptionFilters(), 1, first.next_cursor)
+
+
+def test_transact_get_reads_items_of_both_tables_in_order_in_one_call(repos, calls):
+    _seed(repos)
+    calls.reset()
+    dynamo = repos.dynamo
+    exception_key = {"pk": "T#acme#EX#EX-1", "sk": "EXCEPTION"}
+    found = dynamo.transact_get(
+        [
+            (dynamo.state_table, exception_key),
+            (dynamo.state_table, {"pk": "T#acme#EX#nope", "sk": "EXCEPTION"}),
+            (dynamo.events_table, {"pk": "T#acme#EX#EX-1", "seq": 1}),
+        ]
+    )
+    assert calls.operations == ["TransactGetItems"]
+    assert found[0]["exception_id"] == "EX-1"
+    assert found[1] is None
+    assert found[2]["event_type"] == "ExceptionCreated"
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (THROTTLE_FAULTS["throttling"], Unavailable),
+        (lambda op, _: client_error("TransactionCanceledException", op, ["TransactionConflict"]), Conflict),
+        (lambda op, _: client_error("TransactionCanceledException", op, ["ThrottlingError"]), Unavailable),
+    ],
+    ids=["throttled", "conflict", "cancelled-by-throttling"],
+)
+def test_transact_get_faults(repos, calls, make, expected):
+    calls.fail_on("TransactGetItems", make)
+    with pytest.raises(expected):
+        repos.dynamo.transact_get([(repos.dynamo.state_table, {"pk": "T#acme#EX#EX-1", "sk": "EXCEPTION"})])

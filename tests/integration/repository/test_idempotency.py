@@ -108,3 +108,17 @@ def test_records_are_scoped_to_tenant_and_route(repos):
     # The other tenant may use the very same key for itself.
     _store(repos, tenant=OTHER, response={"tenant": OTHER})
     assert repos.idempotency.get(TENANT, SCOPE, "k-1").response == {"tenant": TENANT}
+
+
+def test_an_expired_record_reads_as_absent_and_may_be_replaced(repos, clock):
+    """TTL deletes lazily: a record past ``expires_at`` still in the table must not replay."""
+    create_exception(repos, TENANT, "EX-1")
+    _store(repos, response={"first": True})
+    clock.advance(24 * 3600 - 1)
+    assert repos.idempotency.get(TENANT, SCOPE, "k-1").response == {"first": True}
+    clock.advance(1)
+    assert repos.idempotency.get(TENANT, SCOPE, "k-1") is None
+    stored, record = repos.idempotency.get_with_exception(TENANT, SCOPE, "k-1", "EX-1")
+    assert (stored, record.exception_id) == (None, "EX-1")
+    _store(repos, body={"b": 2}, response={"second": True})  # no ConditionalCheckFailed
+    assert repos.idempotency.get(TENANT, SCOPE, "k-1").response == {"second": True}

@@ -149,3 +149,19 @@ def test_tenant_isolation_for_packs(repos, dynamodb):
     assert repos.packs.policy(TENANT).approved_tools == ["secret"]
     after = snapshot(dynamodb)
     assert set(before["test-state"]) <= set(after["test-state"])  # nothing of acme's changed
+
+
+def test_a_put_based_on_a_stale_read_is_a_version_conflict(repos, dynamodb):
+    repos.packs.put_policy(TENANT, _policy(approved_tools=["a"]))
+    repos.packs.put_domain(TENANT, "Finance", _domain())
+    assert repos.packs.put_policy(TENANT, _policy(approved_tools=["b"]), expected_version=1).version == 2
+    before = snapshot(dynamodb)
+    for stale in (
+        lambda: repos.packs.put_policy(TENANT, _policy(approved_tools=["c"]), expected_version=1),
+        lambda: repos.packs.put_domain(TENANT, "finance", _domain(), expected_version=0),
+    ):
+        with pytest.raises(Conflict) as caught:
+            stale()
+        assert caught.value.code == "VERSION_CONFLICT"
+    assert snapshot(dynamodb) == before
+    assert repos.packs.policy(TENANT, cached=False).approved_tools == ["b"]

@@ -198,3 +198,15 @@ def test_tenant_isolation_for_playbooks(repos, dynamodb):
     repos.playbooks.save_version(OTHER, playbook("pb-1", name="globex's"))
     assert repos.playbooks.get(TENANT, "pb-1").name == "acme's"
     assert repos.playbooks.get(TENANT, "pb-1").active is True
+
+
+def test_the_version_cache_is_bounded(repos, calls, monkeypatch):
+    monkeypatch.setattr(playbooks_module, "_VERSION_CACHE_LIMIT", 2)
+    for playbook_id in ("pb-1", "pb-2", "pb-3"):
+        repos.playbooks.save_version(TENANT, playbook(playbook_id))
+    calls.reset()
+    for playbook_id in ("pb-1", "pb-2", "pb-3"):
+        repos.playbooks.get_version(TENANT, playbook_id, 1)
+    assert len(playbooks_module._VERSION_CACHE) <= 2
+    repos.playbooks.get_version(TENANT, "pb-3", 1)
+    assert calls.count() == 3  # the newest one is still cached

@@ -168,7 +168,7 @@ def plan_rematch(change: Change, result: MatchResult, actor: Actor) -> bool:
     record = change.record
     current = record.projection.playbook_id
     winner = result.winner
-    summary = result.reasoning_dict()["summary"]
+    summary = result.summary  # not reasoning_dict(): explaining every candidate is the costly part
     if winner is None and current is None:
         return False
     if winner is not None and winner.playbook_id == current:

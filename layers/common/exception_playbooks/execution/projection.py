@@ -18,6 +18,18 @@ _STEP_STATUS = {
 }
 
 
+# The projection lives on the exception item (DynamoDB: 400 KB per item, attributes and raw payload
+# may take 128 KB): 100 steps with 4,000-character notes would not fit, so the item keeps an
+# excerpt; the full notes stay in the step's timeline event.
+MAX_PROJECTED_NOTES = 500
+
+
+def _excerpt(notes: str | None) -> str | None:
+    if notes is None or len(notes) <= MAX_PROJECTED_NOTES:
+        return notes
+    return notes[: MAX_PROJECTED_NOTES - 1] + "\u2026"
+
+
 def apply(projection: PlaybookProjection, event: TimelineEvent) -> PlaybookProjection:
     payload = event.payload
     if event.event_type is EventType.PLAYBOOK_STARTED:
@@ -39,7 +51,7 @@ def apply(projection: PlaybookProjection, event: TimelineEvent) -> PlaybookProje
                     "actor_type": ActorType(event.actor_type),
                     "actor_id": event.actor_id,
                     "at": event.created_at,
-                    "notes": payload.get("notes"),
+                    "notes": _excerpt(payload.get("notes")),
                 }
             )
             if step.step_order == order

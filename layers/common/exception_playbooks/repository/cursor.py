@@ -49,6 +49,6 @@ def decode(
             raise ValueError("not a start key of this listing")
         if any(key.get(name) != value for name, value in (partition or {}).items()):
             raise ValueError("start key outside this listing's partition")
-        return key  # type: ignore[no-any-return]
+        return key
     except (ValueError, KeyError, TypeError) as error:
         raise ValidationFailed([Problem("cursor", "is not a valid cursor for this listing")]) from error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins  # the ``list`` method below shadows the builtin in annotations
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,7 +127,7 @@ class ExceptionRepository:
             [TimelineEvent.model_validate(i) for i in rows], cursors.encode(tenant_id, scope, next_key)
         )
 
-    def all_events(self, tenant_id: str, exception_id: str) -> list[TimelineEvent]:
+    def all_events(self, tenant_id: str, exception_id: str) -> builtins.list[TimelineEvent]:
         items = self.dynamo.query_all(
             self.dynamo.events_table,
             key_condition="pk = :pk",
@@ -136,7 +137,9 @@ class ExceptionRepository:
         return [TimelineEvent.model_validate(i) for i in items]
 
     # -- writes --------------------------------------------------------------------------------
-    def materialize(self, record: ExceptionRecord, events: list[NewEvent]) -> list[TimelineEvent]:
+    def materialize(
+        self, record: ExceptionRecord, events: builtins.list[NewEvent]
+    ) -> builtins.list[TimelineEvent]:
         """Give new events their ids, contiguous ``seq`` after ``record.last_seq`` and one timestamp."""
         now = iso(self.clock())
         return [
@@ -157,7 +160,7 @@ class ExceptionRepository:
         self,
         tenant_id: str,
         record: ExceptionRecord,
-        timeline: list[TimelineEvent],
+        timeline: builtins.list[TimelineEvent],
         transaction: Transaction,
         *,
         is_new: bool = False,

@@ -47,7 +47,7 @@ class IdempotencyRepository:
         for raw in response.get("Responses", {}).get(table, []):
             item = self.dynamo.deserialize(raw)
             if item["sk"] == keys.IDEMPOTENCY_SK:
-                stored = StoredResponse(item["request_hash"], json.loads(item["response"]))
+                stored = self._live(item)
             else:
                 record = ExceptionRecord.model_validate(item)
         if response.get("UnprocessedKeys"):
@@ -60,7 +60,15 @@ class IdempotencyRepository:
 
     def get(self, tenant_id: str, scope: str, key: str) -> StoredResponse | None:
         item = self.dynamo.get(self.dynamo.state_table, keys.idempotency_key(tenant_id, scope, key))
-        return StoredResponse(item["request_hash"], json.loads(item["response"])) if item else None
+        return self._live(item) if item else None
+
+    def _live(self, item: dict[str, Any]) -> StoredResponse | None:
+        """The stored answer, unless it expired: DynamoDB's TTL deletes expired items only lazily
+        (hours to days later), so an expired record must read as absent."""
+        expires_at = item.get("expires_at")
+        if expires_at is not None and int(expires_at) <= int(self.clock().timestamp()):
+            return None
+        return StoredResponse(item["request_hash"], json.loads(item["response"]))
 
     def stage(
         self,
@@ -71,7 +79,8 @@ class IdempotencyRepository:
         response: dict[str, Any],
         transaction: Transaction,
     ) -> None:
-        expires = int(self.clock().timestamp()) + self.dynamo.config.idempotency_ttl_seconds
+        now = int(self.clock().timestamp())
+        expires = now + self.dynamo.config.idempotency_ttl_seconds
         transaction.put(
             self.dynamo.state_table,
             {
@@ -81,6 +90,8 @@ class IdempotencyRepository:
                 "expires_at": expires,
                 "tenant_id": tenant_id,
             },
-            condition="attribute_not_exists(pk)",
+            # An expired record that TTL has not deleted yet may be replaced.
+            condition="attribute_not_exists(pk) OR expires_at <= :now",
+            values={":now": now},
             label=IDEMPOTENCY_LABEL,
         )

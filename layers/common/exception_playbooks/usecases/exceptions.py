@@ -202,9 +202,10 @@ def patch_exception(
     """Change any of severity, sla_deadline, policy_tags, summary.
 
     A PATCH that changes nothing writes nothing. Otherwise one transaction: the item,
-    ExceptionUpdated ``{changes: {field: {from, to}}}`` and, when severity, SLA or tags
-    changed and the playbook has not completed, the re-match recalculate would do. A severity
-    set here stands: rules and overrides no longer change it.
+    ExceptionUpdated ``{changes: {field: {from, to}}}`` and, when severity, SLA or tags changed
+    and the playbook has not completed, the re-match recalculate would do. A severity set here
+    stands: rules and overrides no longer change it; so setting it is a change until a person
+    has set it, even to its current value.
     """
     principal.require(OPERATE)
     fields = [name for name in PATCHABLE_FIELDS if name in body.model_fields_set]
@@ -228,7 +229,9 @@ def patch_exception(
     for name in fields:
         new = _wire_value(name, getattr(body, name))
         old = getattr(record, name)
-        if _same(name, old, new):
+        # Taking the severity over from rules and overrides is a change even at the same value.
+        pins = name == "severity" and not record.severity_set_by_human
+        if _same(name, old, new) and not pins:
             continue
         update[name] = new
         changes[name] = {"from": _jsonable(old), "to": _jsonable(new)}
