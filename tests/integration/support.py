@@ -60,6 +60,7 @@ class _Fault:
     index: int | None
     make: ErrorFactory
     operation: str | None = None
+    every: bool = False  # keep failing (a race lost on every attempt) instead of once
 
     def hits(self, index: int, operation: str) -> bool:
         return index == self.index if self.operation is None else operation == self.operation
@@ -96,7 +97,8 @@ class CallRecorder:
                 self._paused = False
         fault = self._fault
         if fault is not None and fault.hits(index, model.name):
-            self._fault = None
+            if not fault.every:
+                self._fault = None
             raise fault.make(model.name, params)
 
     def reset(self) -> None:
@@ -108,9 +110,10 @@ class CallRecorder:
         """Make call number ``index`` (0-based, counted from the last reset) fail with ``make(op)``."""
         self._fault = _Fault(index, make)
 
-    def fail_on(self, operation: str, make: ErrorFactory) -> None:
-        """Make the next ``operation`` call (e.g. ``TransactWriteItems``) fail with ``make(op)``."""
-        self._fault = _Fault(None, make, operation)
+    def fail_on(self, operation: str, make: ErrorFactory, *, every: bool = False) -> None:
+        """Make the next ``operation`` call (e.g. ``TransactWriteItems``) fail with ``make(op)``;
+        with ``every``, each such call until the next reset."""
+        self._fault = _Fault(None, make, operation, every)
 
     def before(self, index: int, callback: Callable[[], None]) -> None:
         """Run ``callback`` (unrecorded) just before call ``index`` goes out: a concurrent writer."""

@@ -1,6 +1,10 @@
 """Any DynamoDB call of an operation may fail: the typed error comes out, state and timeline are
 exactly as before, and the same operation succeeds when retried. Faults are injected per call
-index with a botocore ``before-call`` hook (moto itself never throttles or conflicts)."""
+index with a botocore ``before-call`` hook (moto itself never throttles or conflicts).
+
+A transaction cancelled by a lost race (condition failed, transaction conflict) is re-run from a
+fresh read inside the operation (``operations.MAX_RACE_ATTEMPTS``), so one lost race is absorbed
+and only a race lost on every attempt reaches the caller as a Conflict."""
 
 from __future__ import annotations
 
@@ -62,6 +66,7 @@ OPERATIONS: dict[str, Operation] = {
 # Reads alternate between the two throttling codes; the transaction gets every kind of refusal.
 # (Each code's translation alone is covered by the repository and unit tests.)
 READ_FAULTS = ("provisioned_throughput", "throttling")
+RACE_FAULTS = ("conditional_check_failed", "transaction_conflict")
 WRITE_FAULTS = {
     "cancelled_by_throttling": (WRITE_THROTTLE_FAULTS["cancelled_by_throttling"], Unavailable),
     "conditional_check_failed": (CONFLICT_FAULTS["conditional_check_failed"], Conflict),
@@ -102,18 +107,42 @@ def test_a_failing_call_leaves_state_and_timeline_unchanged(world, dynamodb, cal
     make, expected = ALL_FAULTS[fault]
     before = snapshot(dynamodb)
     calls.reset()
-    calls.fail_at(index, make)
+    if fault in RACE_FAULTS:
+        calls.fail_on("TransactWriteItems", make, every=True)
+    else:
+        calls.fail_at(index, make)
 
     with pytest.raises(expected) as caught:
         operation.run(world, "EX-1")
 
-    assert calls.operations == list(operation.calls[: index + 1])  # it stopped at the failing call
+    if fault in RACE_FAULTS:  # re-run from a fresh read until the attempts are spent
+        assert calls.operations.count("TransactWriteItems") == operations.MAX_RACE_ATTEMPTS
+    else:
+        assert calls.operations == list(operation.calls[: index + 1])  # it stopped at the failing call
+    calls.reset()
     assert snapshot(dynamodb) == before
     if expected is Unavailable:
         assert caught.value.code == "SERVICE_UNAVAILABLE"
     # Nothing was half-done: the very same operation now succeeds.
     operation.run(world, "EX-1")
     assert (snapshot(dynamodb) != before) is operation.writes
+
+
+@pytest.mark.parametrize("fault", RACE_FAULTS)
+@pytest.mark.parametrize("name", sorted(n for n, op in OPERATIONS.items() if op.writes))
+def test_one_lost_race_is_absorbed_by_a_fresh_read(world, dynamodb, calls, name, fault):
+    operation = OPERATIONS[name]
+    _prepare(world, operation, "EX-1")
+    make, _ = ALL_FAULTS[fault]
+    calls.reset()
+    calls.fail_on("TransactWriteItems", make)
+
+    operation.run(world, "EX-1")
+
+    assert calls.operations.count("TransactWriteItems") == 2
+    events = world.exceptions.all_events(OPERATOR.tenant_id, "EX-1")
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert len({e.event_id for e in events}) == len(events)
 
 
 @pytest.mark.parametrize("name", sorted(OPERATIONS))

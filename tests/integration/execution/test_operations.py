@@ -435,12 +435,14 @@ def test_a_retry_racing_the_first_attempt_replays_it(world, calls):
 
 
 def test_double_completion_race_one_wins_the_other_conflicts(world, calls):
+    """The loser's transaction is cancelled; re-run from a fresh read it finds the step done."""
     assign(world, "EX-1")
     calls.reset()
     calls.before(1, lambda: complete(world, 1, principal=OPERATOR_2))
     with pytest.raises(Conflict) as caught:
         complete(world, 1)
-    assert caught.value.code == "CONCURRENT_MODIFICATION"
+    assert caught.value.code == "STEP_OUT_OF_ORDER"
+    assert caught.value.details == {"expected_step": 2}
     completed = [e for e in events_of(world) if e.event_type.value == "PlaybookStepCompleted"]
     assert [(e.actor_id, e.payload["step_order"]) for e in completed] == [("bob", 1)]
     _assert_projection_is_the_fold(world)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from exception_playbooks.repository.agent_markers import AGENT_MARKER_LABEL
+from exception_playbooks.repository.agent_markers import AGENT_MARKER_LABEL, MARKER_RETENTION_SECONDS
 from exception_playbooks.repository.dynamo import Transaction, TransactionCancelled, failed_labels
 
 from ..support import snapshot, stored_items
@@ -29,6 +29,8 @@ def test_unseen_then_seen(repos, dynamodb):
     assert item["sk"] == "AGENT#TriageAgent#ev-1"
     assert item["handled_at"] == "2026-01-05T09:00:00.000Z"
     assert item["tenant_id"] == TENANT
+    # TTL removes markers once no redelivery path (retries, DLQ, archive replay) can reach them.
+    assert item["expires_at"] == int(repos.clock().timestamp()) + MARKER_RETENTION_SECONDS
 
 
 def test_a_redelivery_cannot_mark_twice(repos, dynamodb):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import ClientError, EndpointConnectionError, ParamValidationError, ReadTimeoutError
 from exception_playbooks.config import Settings
 from exception_playbooks.errors import Conflict, Unavailable
 from exception_playbooks.repository.dynamo import (
@@ -98,6 +98,11 @@ def test_network_failures_are_unavailable(error):
 
 def test_other_client_errors_propagate_unchanged():
     original = _error("ValidationException")
+    assert _translate(original) is original
+
+
+def test_a_malformed_request_is_a_bug_not_a_retryable_outage():
+    original = ParamValidationError(report="Invalid type for parameter Key")
     assert _translate(original) is original
 
 

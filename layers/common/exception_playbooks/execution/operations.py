@@ -5,8 +5,10 @@ Each write is one transaction of state + timeline events with optimistic locking
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from ..auth import Principal
 from ..errors import Conflict, Forbidden, NotFound
@@ -198,6 +200,30 @@ def match(repos: Repositories, tenant_id: str, record: ExceptionRecord, packs: P
     return select_playbook(record, candidates, packs, repos.clock())
 
 
+# A write that lost an optimistic-lock race (an agent's suggestion landed between our read and
+# our write, or another transaction held the stats item) is re-run from a fresh read: the
+# operation is re-validated, so two people acting on one step still get exactly one winner.
+MAX_RACE_ATTEMPTS = 3
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def retries_lost_races(operation: Callable[P, T]) -> Callable[P, T]:
+    @functools.wraps(operation)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        for attempt in range(1, MAX_RACE_ATTEMPTS + 1):
+            try:
+                return operation(*args, **kwargs)
+            except TransactionCancelled:
+                if attempt == MAX_RACE_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    return run
+
+
+@retries_lost_races
 def recalculate(repos: Repositories, principal: Principal, exception_id: str) -> dict[str, Any]:
     tenant = principal.tenant_id
     record = load_exception(repos, tenant, exception_id)
@@ -226,6 +252,7 @@ def recalculate(repos: Repositories, principal: Principal, exception_id: str) ->
     }
 
 
+@retries_lost_races
 def act_on_step(
     repos: Repositories,
     principal: Principal,

@@ -39,7 +39,7 @@ def build_repositories(
         packs=PackRepository(dynamo, clock),
         stats=StatsRepository(dynamo),
         idempotency=IdempotencyRepository(dynamo, clock),
-        agent_markers=AgentMarkerRepository(dynamo),
+        agent_markers=AgentMarkerRepository(dynamo, clock),
         clock=clock,
         ids=ids,
     )

@@ -258,7 +258,7 @@ class ConditionFailed(Conflict):
 @contextmanager
 def translate_errors() -> Iterator[None]:
     """botocore errors -> typed domain errors; never decided by message text."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
     try:
         yield
@@ -276,11 +276,16 @@ def translate_errors() -> Iterator[None]:
                 [str(i) for i, c in enumerate(codes) if c not in ("None", "")],
             ) from error
         if code in ("TransactionConflictException", "TransactionInProgressException"):
-            raise Conflict("Another change was committed first", code="CONCURRENT_MODIFICATION") from error
+            # A lost race like a cancelled transaction: nothing written, safe to re-run from a read.
+            raise TransactionCancelled(
+                "Another change was committed first; nothing was written", []
+            ) from error
         if code in _THROTTLING:
             raise Unavailable("The data store is busy; nothing was written; retry") from error
         raise
-    except BotoCoreError as error:
+    except (ConnectionError, HTTPClientError) as error:
+        # Network trouble only; other botocore errors (e.g. ParamValidationError) are our bugs
+        # and must surface as such, not as a retryable 503.
         raise Unavailable("The data store is unreachable; nothing was written; retry") from error
 
 

@@ -196,6 +196,7 @@ def _jsonable(value: Any) -> Any:
     return value.value if isinstance(value, Severity) else value
 
 
+@operations.retries_lost_races
 def patch_exception(
     repos: Repositories, principal: Principal, exception_id: str, body: ExceptionPatch
 ) -> dict[str, Any]:
@@ -253,6 +254,7 @@ def patch_exception(
 
 
 # -- comments -----------------------------------------------------------------------------------
+@operations.retries_lost_races
 def add_comment(
     repos: Repositories, principal: Principal, exception_id: str, body: CommentCreate
 ) -> dict[str, Any]:
