@@ -6,13 +6,13 @@ guard in ``api_handler`` answers 401/403/413 before anything here runs.
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from exception_playbooks.api.http import (
     api_handler,
     current_principal,
     json_response,
-    register_error_handlers,
+    new_resolver,
 )
 from exception_playbooks.api.schemas import (
     EventOut,
@@ -30,8 +30,7 @@ from exception_playbooks.usecases import exceptions as usecases
 
 TAGS = ["exceptions"]
 
-app = APIGatewayRestResolver(enable_validation=True)
-register_error_handlers(app)
+app = new_resolver()
 
 ExceptionId = Annotated[str, Path(pattern=ID_PATTERN, description="The exception's id")]
 Limit = Annotated[int, Query(ge=1, le=usecases.MAX_LIMIT, description="Page size (1-200)")]

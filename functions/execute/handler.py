@@ -6,13 +6,13 @@ TransactWriteItems of the state, the timeline events and the idempotency record.
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from exception_playbooks.api.http import (
     api_handler,
     current_principal,
     json_response,
-    register_error_handlers,
+    new_resolver,
 )
 from exception_playbooks.api.schemas import (
     IDEMPOTENCY_KEY_PATTERN,
@@ -32,8 +32,7 @@ RESPONSES = {
     **error_responses(401, 403, 404, 409, 413, 422, 503),
 }
 
-app = APIGatewayRestResolver(enable_validation=True)
-register_error_handlers(app)
+app = new_resolver()
 
 ExceptionId = Annotated[str, Path(pattern=ID_PATTERN, description="The exception's id")]
 StepOrder = Annotated[int, Path(ge=1, description="1-based position of the step in the playbook")]

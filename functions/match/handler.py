@@ -2,13 +2,13 @@
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from exception_playbooks.api.http import (
     api_handler,
     current_principal,
     json_response,
-    register_error_handlers,
+    new_resolver,
 )
 from exception_playbooks.api.schemas import MatchOut, error_responses, ok_response
 from exception_playbooks.execution import operations
@@ -16,8 +16,7 @@ from exception_playbooks.models.common import ID_PATTERN
 from exception_playbooks.repository import bundle
 from exception_playbooks.usecases.simulate import SimulateRequest, simulate
 
-app = APIGatewayRestResolver(enable_validation=True)
-register_error_handlers(app)
+app = new_resolver()
 
 
 @app.post(

@@ -8,7 +8,7 @@ request-body schemas are still declared for the OpenAPI document.
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from exception_playbooks.api.errors import error_body
 from exception_playbooks.api.http import (
@@ -16,7 +16,7 @@ from exception_playbooks.api.http import (
     current_principal,
     json_body,
     json_response,
-    register_error_handlers,
+    new_resolver,
 )
 from exception_playbooks.api.schemas import JSON, error_responses, ok_response
 from exception_playbooks.errors import NotFound
@@ -34,8 +34,7 @@ from exception_playbooks.usecases.playbooks import (
 TAGS = ["playbooks"]
 PACK_TAGS = ["packs"]
 
-app = APIGatewayRestResolver(enable_validation=True)
-register_error_handlers(app)
+app = new_resolver()
 
 PlaybookId = Annotated[str, Path(pattern=ID_PATTERN, description="The playbook's id")]
 Domain = Annotated[str, Path(pattern=ID_PATTERN, description="The domain (case-insensitive)")]

@@ -6,21 +6,20 @@ versions are immutable and cached in memory).
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from exception_playbooks.api.http import (
     api_handler,
     current_principal,
     json_response,
-    register_error_handlers,
+    new_resolver,
 )
 from exception_playbooks.api.schemas import PlaybookStatusOut, error_responses, ok_response
 from exception_playbooks.execution import operations
 from exception_playbooks.models.common import ID_PATTERN
 from exception_playbooks.repository import bundle
 
-app = APIGatewayRestResolver(enable_validation=True)
-register_error_handlers(app)
+app = new_resolver()
 
 
 @app.get(

@@ -11,6 +11,7 @@ import json
 import re
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -91,7 +92,7 @@ class MeteredApi(Api):
             items.extend(page["items"])
             if not page.get("next_cursor"):
                 return items
-            cursor = f"&cursor={urllib.request.quote(page['next_cursor'])}"
+            cursor = f"&cursor={urllib.parse.quote(page['next_cursor'])}"
 
     def wait_for_events(
         self,
@@ -132,6 +133,25 @@ def stack() -> Iterator[LocalStack]:
         yield local
     finally:
         local.stop()
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call" and report.failed:
+        item.stash[_FAILED] = True
+    return report
+
+
+@pytest.fixture(autouse=True)
+def _server_log_on_failure(request: pytest.FixtureRequest, stack: LocalStack) -> Iterator[None]:
+    """A failed test shows what the stack logged (agents' errors, tracebacks)."""
+    yield
+    if request.node.stash.get(_FAILED, False):
+        print(f"\n--- last lines of the local stack's log ({stack.log_path}) ---\n{stack.log_tail()}")
 
 
 @pytest.fixture(scope="module")

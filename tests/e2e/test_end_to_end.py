@@ -41,9 +41,13 @@ no fixed sleep. The scenario (docs/e2e.md tells the same story):
 9. FeedbackCaptured (agent FeedbackAgent: 4 completed, 1 skipped, actor the operator) reaches
    the API and, after a reload, the UI timeline. The whole API timeline is checked in order with
    its actors and printed; ``GET /api/playbooks/{id}/stats`` shows 1 run started and completed,
-   4 steps completed, 1 skipped, mean/p90 time set; the catch-all has no run.
+   4 steps completed, 1 skipped, mean/p90 time set; the catch-all has no run. Recalculating the
+   completed playbook is refused (409 PLAYBOOK_COMPLETED) and writes nothing. The final timeline
+   (seq, type, actor) is printed: run with ``pytest -s`` to see it in the log.
 10. Cost budgets, from the ``X-Local-Aws-Calls`` header of every answer seen (this client's and
-    the browser's): status reads <= 2 AWS calls, complete/skip <= 3.
+    the browser's): status reads <= 2 AWS calls, complete/skip <= 3. The local dispatcher's
+    record (``/local/deliveries``, ``/local/dead-letters``): every agent delivery for the
+    exception succeeded within 3 AWS calls, none dead-lettered.
 
 Every stage asserts the panel (data-status / data-current per step), the UI timeline
 (data-event-type, in the API's order) and the API state (status, owner, current_step).
@@ -433,6 +437,8 @@ def test_exception_from_intake_to_feedback(stack: LocalStack, api: MeteredApi, b
         expect_panel(page, ["completed", "completed", "skipped", "pending", "pending"], current=4)
         expect(step(page, 3).locator(".badge.step-skipped")).to_have_text("Skipped")
         expect(ui_events(page, "PlaybookStepSkipped")).to_contain_text(NOTES_STEP_3)
+        expect(step(page, 3)).to_contain_text(OPERATOR)
+        expect(step(page, 3)).to_contain_text(NOTES_STEP_3)
         assert run.wait_for_suggestion(4)["payload"]["next_step"]["requires_approval"] is True
         expect_api_state(run, status="in_progress", owner=None, current_step=4)
         expect_ui_timeline(page, run.events())
@@ -468,6 +474,12 @@ def test_exception_from_intake_to_feedback(stack: LocalStack, api: MeteredApi, b
         expect_panel(page, final_statuses, current=None)
         expect_ui_timeline(page, events)
         expect(ui_events(page, "FeedbackCaptured")).to_contain_text("FeedbackAgent")
+
+        # A completed playbook is final: recalculate answers 409 and nothing is written.
+        with pytest.raises(ApiError) as final:
+            api.call("POST", f"/api/exceptions/{run.exception_id}/playbook/recalculate", {}, run.operator)
+        assert (final.value.status, final.value.body["code"]) == (409, "PLAYBOOK_COMPLETED")
+        assert run.events() == events
     finally:
         context.close()
     assert not page_errors, f"uncaught errors in the page: {page_errors}"

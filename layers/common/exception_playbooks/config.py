@@ -19,6 +19,8 @@ class Settings(BaseModel):
     pack_cache_seconds: float = 30.0
     idempotency_ttl_seconds: int = 24 * 3600
     local_stack: bool = False
+    # The web UI's origin (CloudFront); API answers carry CORS headers for it. Empty: no CORS.
+    cors_allow_origin: str = ""
 
 
 ENV_NAMES = {
@@ -30,6 +32,7 @@ ENV_NAMES = {
     "pack_cache_seconds": "PACK_CACHE_SECONDS",
     "idempotency_ttl_seconds": "IDEMPOTENCY_TTL_SECONDS",
     "local_stack": "LOCAL_STACK",
+    "cors_allow_origin": "CORS_ALLOW_ORIGIN",
 }
 
 
