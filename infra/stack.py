@@ -82,6 +82,7 @@ class ExceptionPlaybooksStack(Stack):
             "WebUrl": web.origin,
             "UserPoolId": auth.user_pool.user_pool_id,
             "UserPoolClientId": auth.client.user_pool_client_id,
+            "AutomationClientId": auth.automation_client.user_pool_client_id,
             "CognitoDomain": auth.domain_url,
             "StateTableName": data.state_table.table_name,
             "EventsTableName": data.events_table.table_name,

@@ -108,6 +108,21 @@ class Auth(Construct):
             # custom:tenant_id is deliberately absent: no app client may write it.
             write_attributes=cognito.ClientAttributes().with_standard_attributes(email=True, fullname=True),
         )
+        # Machine clients (the automation role) sign in from scripts: username + password over TLS
+        # (USER_PASSWORD_AUTH, e.g. `aws cognito-idp initiate-auth`), no hosted UI, no OAuth.
+        self.automation_client = self.user_pool.add_client(
+            "AutomationClient",
+            generate_secret=False,
+            auth_flows=cognito.AuthFlow(user_password=True),
+            disable_o_auth=True,
+            prevent_user_existence_errors=True,
+            enable_token_revocation=True,
+            id_token_validity=Duration.hours(1),
+            access_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.days(1),
+            read_attributes=cognito.ClientAttributes().with_custom_attributes(TENANT_ATTRIBUTE),
+            write_attributes=cognito.ClientAttributes(),  # machine clients change nothing about users
+        )
         self.domain = self.user_pool.add_domain(
             "Domain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=domain_prefix)
         )
@@ -246,6 +261,12 @@ class Api(Construct):
                 f"Cors{response_type.response_type}",
                 type=response_type,
                 response_headers={"Access-Control-Allow-Origin": f"'{ui_origin}'"},
+                # The API's one error shape, also for answers the gateway gives itself
+                # (401 from the authorizer, 429 throttled): code is e.g. UNAUTHORIZED, THROTTLED.
+                templates={
+                    "application/json": '{"code":"$context.error.responseType",'
+                    '"message":$context.error.messageString}'
+                },
             )
 
         for method in self.rest_api.methods:

@@ -11,6 +11,9 @@ The conventions the document follows, enforced here:
   everything shown: every key; booleans, null and integers exactly; strings exactly unless they are
   generated (ids, timestamps, tokens, cursors); other numbers by type. A list shown may be shorter than
   the real one: each item shown must be found in it.
+
+To refresh the answers shown after a change, run the examples against a stack started with
+``SEED_DEMO=0`` and read each block's real output: ``write_outputs(base_url, Path("out.md"))``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import time
@@ -28,6 +32,7 @@ from typing import Any
 
 import pytest
 
+from tests.docs.markdown import fenced_blocks
 from tests.ui.support import REPO_ROOT, LocalStack
 
 pytestmark = pytest.mark.slow
@@ -57,43 +62,21 @@ class Example:
         return f"docs/api.md:{self.line}: {first[:90]}"
 
 
-def fenced_blocks(markdown: str) -> list[tuple[int, str, str, int]]:
-    """(opening line, info string, content, closing line) of every top-level fenced block."""
-    blocks: list[tuple[int, str, str, int]] = []
-    lines = markdown.splitlines()
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        if line.startswith("```"):
-            info = line[3:].strip()
-            start = index
-            index += 1
-            content: list[str] = []
-            while index < len(lines) and lines[index].rstrip() != "```":
-                content.append(lines[index])
-                index += 1
-            if index == len(lines):
-                raise AssertionError(f"docs/api.md:{start + 1}: fence never closed")
-            blocks.append((start + 1, info, "\n".join(content), index + 1))
-        index += 1
-    return blocks
-
-
 def examples(markdown: str) -> list[Example]:
     """The ```sh blocks in order, each with the ```text / ```json block right after it, if any."""
     lines = markdown.splitlines()
-    blocks = fenced_blocks(markdown)
+    blocks = fenced_blocks(markdown, "docs/api.md")
     found: list[Example] = []
-    for position, (line, info, content, closing) in enumerate(blocks):
-        if info != "sh":
+    for position, block in enumerate(blocks):
+        if block.info != "sh":
             continue
         kind = expected = None
         if position + 1 < len(blocks):
-            next_line, next_info, next_content, _ = blocks[position + 1]
-            between = lines[closing : next_line - 1]
-            if next_info in ("text", "json") and not any(text.strip() for text in between):
-                kind, expected = next_info, next_content
-        found.append(Example(line, content, kind, expected))
+            following = blocks[position + 1]
+            between = lines[block.closing : following.line - 1]
+            if following.info in ("text", "json") and not any(text.strip() for text in between):
+                kind, expected = following.info, following.content
+        found.append(Example(block.line, block.content, kind, expected))
     return found
 
 
@@ -176,18 +159,26 @@ def test_the_examples_follow_the_conventions() -> None:
     # Every route of the API appears in a runnable example.
     from exception_playbooks.routes import ROUTES
 
-    code = "\n".join(example.code for example in blocks)
+    # One logical command per line: continuation lines joined.
+    commands = "\n".join(example.code for example in blocks).replace("\\\n", " ").splitlines()
     for route in ROUTES:
-        pattern = re.sub(r"\\\{[a-z_]+\\\}", "[^ /?'\"]+", re.escape(route.path)) + r"(?=[?'\" ]|$)"
-        method_used = route.method == "GET" or f"-X {route.method}" in code
-        assert re.search(pattern, code, re.MULTILINE) and method_used, f"no example for {route.method} {route.path}"
+        path = re.sub(r"\\\{[a-z_]+\\\}", "[^ /?'\"]+", re.escape(route.path)) + r"(?=[?'\" ]|$)"
+        method = r"-X GET\b|^(?!.*-X )" if route.method == "GET" else rf"-X {route.method}\b"
+        used = any(re.search(path, line) and re.search(method, line) for line in commands)
+        assert used, f"no example for {route.method} {route.path}"
 
 
 def test_the_parser_pairs_outputs_with_their_commands() -> None:
     markdown = "text\n```sh\necho hi\n```\n\n```text\nhi\n```\n```console\nmake dev\n```\n```sh\ntrue\n```\n"
     found = examples(markdown)
-    assert [(e.code, e.expected_kind, e.expected) for e in found] == [("echo hi", "text", "hi"), ("true", None, None)]
-    assert shown_in({"a": [{"b": 1}], "c": "pb-x-1"}, {"a": [{"b": 2}, {"b": 1, "z": 0}], "c": "pb-y-2", "d": 3}) == []
+    assert [(e.code, e.expected_kind, e.expected) for e in found] == [
+        ("echo hi", "text", "hi"),
+        ("true", None, None),
+    ]
+    assert (
+        shown_in({"a": [{"b": 1}], "c": "pb-x-1"}, {"a": [{"b": 2}, {"b": 1, "z": 0}], "c": "pb-y-2", "d": 3})
+        == []
+    )
     assert shown_in({"a": True}, {"a": 1}) and shown_in({"a": "x"}, {}) and shown_in([{"b": 1}], [{"b": 2}])
 
 
@@ -205,6 +196,8 @@ def stack() -> Iterator[LocalStack]:
 
 
 def test_the_curl_examples_run_verbatim(stack: LocalStack) -> None:
+    missing = [tool for tool in ("bash", "curl", "python3") if shutil.which(tool) is None]
+    assert not missing, f"the examples need {', '.join(missing)} on PATH"
     blocks = examples(DOC.read_text(encoding="utf-8"))
     script = script_for(blocks, stack.base_url)
     started = time.monotonic()
@@ -248,7 +241,9 @@ def test_the_curl_examples_run_verbatim(stack: LocalStack) -> None:
         mismatches = shown_in(json.loads(example.expected), actual)
         if mismatches:
             problems.append(
-                f"{example.label()}\n" + "\n".join(f"  {m}" for m in mismatches) + f"\n{_indent(output[:3000])}"
+                f"{example.label()}\n"
+                + "\n".join(f"  {m}" for m in mismatches)
+                + f"\n{_indent(output[:3000])}"
             )
     assert not problems, "\n\n".join(problems)
     assert elapsed < 60, f"the examples took {elapsed:.1f} s; keep them quick"
@@ -271,5 +266,7 @@ def write_outputs(base_url: str, target: Path) -> None:
         check=False,
     )
     outputs, _ = split_outputs(result.stdout, len(blocks))
-    report = [f"## {example.label()}\n{output.strip()}\n" for example, output in zip(blocks, outputs, strict=False)]
+    report = [
+        f"## {example.label()}\n{output.strip()}\n" for example, output in zip(blocks, outputs, strict=False)
+    ]
     target.write_text("\n".join(report) + f"\n## stderr\n{result.stderr}\n", encoding="utf-8")

@@ -112,10 +112,32 @@ def test_tenant_id_is_an_immutable_attribute_no_client_may_write(synthesized: Sy
     assert schema["tenant_id"]["Mutable"] is False
     assert pool["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
 
-    (client,) = synthesized.of_type("AWS::Cognito::UserPoolClient").values()
-    assert "custom:tenant_id" not in client["Properties"]["WriteAttributes"]
-    assert "custom:tenant_id" in client["Properties"]["ReadAttributes"]
-    assert client["Properties"]["GenerateSecret"] is False
+    clients = list(synthesized.of_type("AWS::Cognito::UserPoolClient").values())
+    assert len(clients) == 2  # the web UI's and the machine clients'
+    for client in clients:
+        assert "custom:tenant_id" not in client["Properties"].get("WriteAttributes", [])
+        assert "custom:tenant_id" in client["Properties"]["ReadAttributes"]
+        assert client["Properties"]["GenerateSecret"] is False
+
+
+def test_machine_clients_sign_in_with_a_password_and_no_oauth(synthesized: Synthesized) -> None:
+    flows = {
+        tuple(sorted(c["Properties"]["ExplicitAuthFlows"])): c["Properties"]
+        for c in synthesized.of_type("AWS::Cognito::UserPoolClient").values()
+    }
+    automation = flows[("ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH")]
+    assert automation.get("AllowedOAuthFlowsUserPoolClient") in (None, False)
+    web = flows[("ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH")]
+    assert set(web["AllowedOAuthFlows"]) == {"code", "implicit"}
+
+
+def test_gateway_errors_use_the_api_error_shape(synthesized: Synthesized) -> None:
+    responses = list(synthesized.of_type("AWS::ApiGateway::GatewayResponse").values())
+    assert {r["Properties"]["ResponseType"] for r in responses} == {"DEFAULT_4XX", "DEFAULT_5XX"}
+    for response in responses:
+        template = response["Properties"]["ResponseTemplates"]["application/json"]
+        assert '"code":"$context.error.responseType"' in template
+        assert '"message":$context.error.messageString' in template
 
 
 def test_user_pool_groups(synthesized: Synthesized) -> None:

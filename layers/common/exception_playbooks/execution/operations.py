@@ -290,7 +290,7 @@ def act_on_step(
     if step_order != projection.current_step:
         done = step_order < (projection.current_step or 0)
         raise Conflict(
-            f"Step {step_order} is already {'done' if done else 'not next'}; the next step is "
+            f"Step {step_order} {'is already done' if done else 'is not the next step'}; the next step is "
             f"{projection.current_step}",
             code="STEP_OUT_OF_ORDER",
             details={"expected_step": projection.current_step},

@@ -10,7 +10,14 @@ from typing import Any
 
 from ..models.playbook import PlaybookVersion
 from .compiled import CompiledPlaybook
-from .effective import SOURCE_DEFAULT, SOURCE_GIVEN, SOURCE_HUMAN, SOURCE_OVERRIDE, EffectiveView
+from .effective import (
+    SOURCE_DEFAULT,
+    SOURCE_GIVEN,
+    SOURCE_HUMAN,
+    SOURCE_OVERRIDE,
+    SOURCE_TYPE_DEFAULT,
+    EffectiveView,
+)
 from .guardrails import Guardrails
 from .index import IndexedCandidate, gc_paused
 from .ranking import deciding_factor
@@ -189,6 +196,7 @@ _SOURCE_TEXT = {
     SOURCE_HUMAN: "set by a person",
     SOURCE_OVERRIDE: "tenant override",
     SOURCE_GIVEN: "given at creation",
+    SOURCE_TYPE_DEFAULT: "the exception type's default",
     SOURCE_DEFAULT: "default",
 }
 
