@@ -12,13 +12,13 @@ fields. Nested inline objects are flattened into dotted rows (``conditions.prior
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from local.generated import generated_file_main
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENT_PATH = ROOT / "openapi.json"
@@ -359,28 +359,14 @@ def render(document: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    doc_lines = (__doc__ or "").splitlines()
-    parser = argparse.ArgumentParser(prog="python -m local.api_reference", description=doc_lines[0])
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--write", action="store_true", help=f"write {REFERENCE_PATH.relative_to(ROOT)}")
-    mode.add_argument("--check", action="store_true", help="exit 1 when the committed reference is stale")
-    args = parser.parse_args(argv)
-    text = render(load_document())
-    if args.write:
-        REFERENCE_PATH.write_text(text, encoding="utf-8")
-        print(f"wrote {REFERENCE_PATH.relative_to(ROOT)} ({len(text)} bytes)")
-        return 0
-    if args.check:
-        current = REFERENCE_PATH.read_text(encoding="utf-8") if REFERENCE_PATH.is_file() else ""
-        if current != text:
-            print(
-                f"{REFERENCE_PATH.relative_to(ROOT)} is stale: run `python -m local.api_reference --write`",
-                file=sys.stderr,
-            )
-            return 1
-        return 0
-    sys.stdout.write(text)
-    return 0
+    return generated_file_main(
+        argv,
+        prog="python -m local.api_reference",
+        description=(__doc__ or "").splitlines()[0],
+        path=REFERENCE_PATH,
+        render=lambda: render(load_document()),
+        fix="python -m local.api_reference --write",
+    )
 
 
 if __name__ == "__main__":

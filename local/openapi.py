@@ -14,7 +14,6 @@ the API's shape), and each operation's roles from ``routes.ROUTES`` (``x-roles``
 
 from __future__ import annotations
 
-import argparse
 import copy
 import importlib.util
 import json
@@ -24,6 +23,8 @@ from types import ModuleType
 from typing import Any
 
 from exception_playbooks.routes import API_FUNCTIONS, ROUTES
+
+from local.generated import generated_file_main
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS_DIR = ROOT / "functions"
@@ -250,24 +251,14 @@ def render(document: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m local.openapi", description=__doc__.splitlines()[0])
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--write", action="store_true", help=f"write {DOCUMENT_PATH.name}")
-    mode.add_argument("--check", action="store_true", help="exit 1 when the committed document is stale")
-    args = parser.parse_args(argv)
-    text = render(build_document())
-    if args.write:
-        DOCUMENT_PATH.write_text(text, encoding="utf-8")
-        print(f"wrote {DOCUMENT_PATH.relative_to(ROOT)} ({len(text)} bytes)")
-        return 0
-    if args.check:
-        current = DOCUMENT_PATH.read_text(encoding="utf-8") if DOCUMENT_PATH.is_file() else ""
-        if current != text:
-            print(f"{DOCUMENT_PATH.name} is stale: run `make openapi`", file=sys.stderr)
-            return 1
-        return 0
-    sys.stdout.write(text)
-    return 0
+    return generated_file_main(
+        argv,
+        prog="python -m local.openapi",
+        description=(__doc__ or "").splitlines()[0],
+        path=DOCUMENT_PATH,
+        render=lambda: render(build_document()),
+        fix="make openapi",
+    )
 
 
 if __name__ == "__main__":

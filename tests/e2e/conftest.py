@@ -7,7 +7,6 @@ runs as ``python -m local.server`` on a free port with ``SEED_DEMO=0`` and a tem
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import urllib.error
@@ -21,7 +20,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.ui.support import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, Api, ApiError, LocalStack
+from tests.ui.support import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, Api, LocalStack
 
 AWS_CALLS_HEADER = "X-Local-Aws-Calls"
 
@@ -60,26 +59,8 @@ class MeteredApi(Api):
         super().__init__(base_url)
         self.seen: list[Metered] = []
 
-    def call(self, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
-        headers = {"Accept": "application/json"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        req = urllib.request.Request(self.base_url + path, data=data, method=method, headers=headers)
-        try:
-            with urllib.request.urlopen(req, timeout=30) as res:
-                raw = res.read()
-                self._record(method, path, res.status, res.headers.get(AWS_CALLS_HEADER))
-        except urllib.error.HTTPError as error:
-            raw = error.read()
-            self._record(method, path, error.code, error.headers.get(AWS_CALLS_HEADER))
-            raise ApiError(error.code, json.loads(raw) if raw else None) from None
-        return json.loads(raw) if raw else None
-
-    def _record(self, method: str, path: str, status: int, header: str | None) -> None:
+    def _observe(self, method: str, path: str, status: int, headers: Any) -> None:
+        header = headers.get(AWS_CALLS_HEADER)
         calls = int(header) if header is not None else None
         self.seen.append(Metered("http", method, path, status, calls))
 

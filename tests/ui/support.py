@@ -121,10 +121,15 @@ class Api:
         try:
             with urllib.request.urlopen(req, timeout=30) as res:
                 raw = res.read()
+                self._observe(method, path, res.status, res.headers)
         except urllib.error.HTTPError as error:
             raw = error.read()
+            self._observe(method, path, error.code, error.headers)
             raise ApiError(error.code, json.loads(raw) if raw else None) from None
         return json.loads(raw) if raw else None
+
+    def _observe(self, method: str, path: str, status: int, headers: Any) -> None:
+        """Sees every answer's status and headers (subclasses record what they need)."""
 
     def token(self, tenant_id: str, username: str, roles: list[str]) -> str:
         answer = self.call(
