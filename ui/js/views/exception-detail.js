@@ -16,6 +16,8 @@ const POLL_MS = 2000;
 const POLL_FOR_MS = 20_000;
 // After an action, agents react (ResolutionSuggested, FeedbackCaptured): look again shortly.
 const FOLLOW_UP_MS = [1500, 4000];
+// Operators keep this page open: agents and colleagues keep writing to the timeline.
+const LIVE_REFRESH_MS = 15_000;
 
 function metaItem(label, value, extra = {}) {
   return h('div', { class: 'meta-item', ...extra }, h('dt', {}, label), h('dd', {}, value));
@@ -157,6 +159,9 @@ export async function render(root, ctx) {
   }
 
   ctx.every(1000, tickSla);
+  ctx.every(LIVE_REFRESH_MS, () => {
+    if (document.visibilityState === 'visible') Promise.all([loadHeader(), loadTimeline()]);
+  });
   document.title = `${id} · Exception Playbooks`;
   ctx.onCleanup(() => {
     document.title = 'Exception Playbooks';
