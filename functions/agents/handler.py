@@ -24,7 +24,7 @@ from exception_playbooks.agents import (
     parse_trigger,
 )
 from exception_playbooks.agents.base import Agent
-from exception_playbooks.observability import bind_request, clear_request, logger
+from exception_playbooks.observability import bind_request, clear_request, logger, metrics, record
 from exception_playbooks.repository.bundle import Repositories, default_repositories
 
 # Indirection so tests (and the local stack) can hand in repositories with another clock.
@@ -44,6 +44,8 @@ def _run(agent: str, event: dict[str, Any], use_case: Callable[[Trigger], Outcom
         logger.info("handling", extra={"trigger_type": trigger.event_type.value, "trigger_seq": trigger.seq})
         outcome = use_case(trigger)
         logger.info("handled", extra=outcome.as_dict())
+        metrics.add_dimension(name="agent", value=agent)
+        record(f"Agent{outcome.status.title().replace('_', '')}")  # AgentWritten, AgentAlreadyHandled, ...
         return outcome.as_dict()
     except Exception:
         logger.exception("agent failed; nothing was written; EventBridge will retry")
@@ -57,25 +59,30 @@ def _agent(cls: type[Agent]) -> Callable[[Trigger], Outcome]:
 
 
 @logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
 def triage_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return _run(TriageAgent.name, event, _agent(TriageAgent))
 
 
 @logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
 def policy_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return _run(PolicyAgent.name, event, _agent(PolicyAgent))
 
 
 @logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
 def resolution_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return _run(ResolutionAgent.name, event, _agent(ResolutionAgent))
 
 
 @logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
 def feedback_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return _run(FeedbackAgent.name, event, _agent(FeedbackAgent))
 
 
 @logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
 def notification_relay_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return _run(notification_relay.NAME, event, notification_relay.relay)

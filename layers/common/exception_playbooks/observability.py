@@ -24,6 +24,13 @@ def tracer() -> Any:
     return Tracer(service=settings().service_name)
 
 
+def record(name: str, value: float = 1) -> None:
+    """A business metric (EMF, flushed by ``metrics.log_metrics`` on the handler)."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
 def bind_request(tenant_id: str | None, correlation_id: str | None, **extra: Any) -> None:
     logger.append_keys(tenant_id=tenant_id, correlation_id=correlation_id, **extra)
     if correlation_id:

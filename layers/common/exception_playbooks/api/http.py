@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from ..auth import Principal, principal_from_claims
 from ..config import settings
 from ..errors import DomainError, PayloadTooLarge, Problem, ValidationFailed
-from ..observability import bind_request, clear_request, logger
+from ..observability import bind_request, clear_request, logger, metrics
 from ..routes import ROUTES
 from .errors import error_body, error_response, problems_from_pydantic, status_for
 
@@ -153,6 +153,7 @@ def api_handler(app: Any) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """Wrap a resolver into the Lambda entry point every API function exposes."""
 
     @logger.inject_lambda_context(clear_state=True)
+    @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         principal, early = guard(event)
         if early is not None:

@@ -19,6 +19,7 @@ from ..models.event import SYSTEM_ACTOR, Actor, NewEvent, TimelineEvent
 from ..models.exception import ExceptionRecord
 from ..models.packs import PackSet
 from ..models.playbook import PlaybookVersion
+from ..observability import record as record_metric
 from ..repository.bundle import Repositories
 from ..repository.dynamo import Transaction, TransactionCancelled, failed_labels
 from ..repository.idempotency import IDEMPOTENCY_LABEL, request_hash
@@ -238,6 +239,7 @@ def recalculate(repos: Repositories, principal: Principal, exception_id: str) ->
     changed = plan_rematch(change, result, Actor(actor_type=ActorType.HUMAN, actor_id=principal.username))
     if changed:
         record, _ = commit_change(repos, tenant, change)
+        record_metric("PlaybooksRecalculated")
     playbook = (
         repos.playbooks.get_version(tenant, record.projection.playbook_id, record.projection.playbook_version)
         if record.projection.playbook_id and record.projection.playbook_version
@@ -355,6 +357,9 @@ def act_on_step(
             if stored is not None:
                 return _replay(stored.request_hash, body_hash, stored.response)
         raise
+    record_metric("StepsSkipped" if skip else "StepsCompleted")
+    if saved.projection.completed:
+        record_metric("PlaybooksCompleted")
     return response
 
 

@@ -17,6 +17,7 @@ from ..models.common import ID_PATTERN
 from ..models.enums import ActorType, EventType, ExceptionStatus, Severity
 from ..models.event import Actor, NewEvent
 from ..models.exception import CommentCreate, ExceptionCreate, ExceptionPatch, ExceptionRecord
+from ..observability import record as record_metric
 from ..ports import iso, parse_iso
 from ..repository.bundle import Repositories
 from ..repository.exceptions import AlreadyExists, ExceptionFilters
@@ -110,6 +111,7 @@ def create_exception(repos: Repositories, principal: Principal, body: ExceptionC
             code="EXCEPTION_EXISTS",
             details={"exception_id": exception_id},
         ) from None
+    record_metric("ExceptionsCreated")
     return CreateResult(saved.to_api(), created=True)
 
 
