@@ -157,6 +157,13 @@ def test_list_filters_and_combinations(seeded, filters):
     assert page.next_cursor is None
 
 
+@pytest.mark.parametrize("spelling", ["finance", "FINANCE", "fInAnCe"])
+def test_the_domain_filter_ignores_letter_case_like_matching_does(seeded, spelling):
+    page = seeded.exceptions.list(TENANT, ExceptionFilters(domain=spelling), 50, None)
+    assert _ids(page) == _expected({"domain": "Finance"})
+    assert _ids(page)  # the seed has Finance exceptions: an empty answer would prove nothing
+
+
 @pytest.mark.parametrize("filters", FILTERS[:5], ids=lambda f: ",".join(f"{k}={v}" for k, v in f.items()))
 def test_filtered_pages_of_one_walk_all_matches_in_order(seeded, filters):
     pages = _walk(seeded, ExceptionFilters(**filters), 1)

@@ -60,7 +60,8 @@ class ExceptionRepository:
         clauses = []
         for name, value in (
             ("status", filters.status),
-            ("domain", filters.domain),
+            # Domains compare case-insensitively everywhere (matching, packs), so does the filter.
+            ("domain_key", filters.domain.lower() if filters.domain is not None else None),
             ("severity", filters.severity),
         ):
             if value is not None:
@@ -185,6 +186,7 @@ class ExceptionRepository:
             **keys.exception_key(tenant_id, saved.exception_id),
             "gsi1pk": keys.exceptions_list_pk(tenant_id),
             "gsi1sk": keys.exceptions_list_sk(saved.created_at, saved.exception_id),
+            "domain_key": saved.domain.lower(),
             "tenant_id": tenant_id,
         }
         if is_new:
