@@ -58,31 +58,22 @@ def _agent(cls: type[Agent]) -> Callable[[Trigger], Outcome]:
     return lambda trigger: cls(repositories()).handle(trigger)
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-def triage_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _run(TriageAgent.name, event, _agent(TriageAgent))
+def _lambda(
+    agent: str, use_case: Callable[[Trigger], Outcome]
+) -> Callable[[dict[str, Any], LambdaContext], Any]:
+    """One agent's Lambda entry point: the logging context and metrics flush every agent shares."""
+
+    @logger.inject_lambda_context(clear_state=True)
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return _run(agent, event, use_case)
+
+    return handler
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-def policy_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _run(PolicyAgent.name, event, _agent(PolicyAgent))
-
-
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-def resolution_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _run(ResolutionAgent.name, event, _agent(ResolutionAgent))
-
-
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-def feedback_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _run(FeedbackAgent.name, event, _agent(FeedbackAgent))
-
-
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-def notification_relay_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _run(notification_relay.NAME, event, notification_relay.relay)
+# Entry points named by bus.AGENTS (and so by the CDK rules and the local dispatcher).
+triage_handler = _lambda(TriageAgent.name, _agent(TriageAgent))
+policy_handler = _lambda(PolicyAgent.name, _agent(PolicyAgent))
+resolution_handler = _lambda(ResolutionAgent.name, _agent(ResolutionAgent))
+feedback_handler = _lambda(FeedbackAgent.name, _agent(FeedbackAgent))
+notification_relay_handler = _lambda(notification_relay.NAME, notification_relay.relay)

@@ -344,7 +344,8 @@ def act_on_step(
     transaction = Transaction()
     saved, _ = stage_change(repos, tenant, change, transaction)
     response = {
-        **status_view(saved, playbook, packs, effective_severity(saved, packs, repos)),
+        # Actions change status and owner, never what the effective severity is computed from.
+        **status_view(saved, playbook, packs, severity),
         "action": outcome,
     }
     if idempotency_key:
