@@ -1,7 +1,7 @@
 """The DynamoDB tables (and event bus) of the service, defined once for the local stack and tests.
 
 Mirrors the key design documented in ``exception_playbooks.keys``: the state table with the
-``by_tenant`` and ``playbooks`` GSIs and a TTL on ``expires_at``, and the append-only events
+``by_tenant``, ``playbooks`` and work-queue GSIs and a TTL on ``expires_at``, and the append-only events
 table whose stream (NEW_IMAGE) feeds the bus. Nothing here knows about servers: pass any
 DynamoDB client (moto ``mock_aws``, a moto server, or real AWS).
 """
@@ -11,18 +11,27 @@ from __future__ import annotations
 from typing import Any
 
 from exception_playbooks.config import Settings
+from exception_playbooks.repository.exceptions import LIST_ATTRIBUTES, QUEUE_INDEXES
 
 BY_TENANT_INDEX = "by_tenant"
 PLAYBOOKS_INDEX = "playbooks"
 TTL_ATTRIBUTE = "expires_at"
 
 
-def _gsi(name: str, pk: str, sk: str) -> dict[str, Any]:
+def _gsi(name: str, pk: str, sk: str, include: tuple[str, ...] | None = None) -> dict[str, Any]:
+    projection: dict[str, Any] = {"ProjectionType": "ALL"}
+    if include is not None:
+        projection = {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(include)}
     return {
         "IndexName": name,
         "KeySchema": [{"AttributeName": pk, "KeyType": "HASH"}, {"AttributeName": sk, "KeyType": "RANGE"}],
-        "Projection": {"ProjectionType": "ALL"},
+        "Projection": projection,
     }
+
+
+def queue_index_definitions() -> list[dict[str, Any]]:
+    """The work queue's slim indexes (one per list order): the list columns, not the playbook."""
+    return [_gsi(queue.name, queue.pk, queue.sk, LIST_ATTRIBUTES) for queue in QUEUE_INDEXES.values()]
 
 
 def state_table_definition(name: str) -> dict[str, Any]:
@@ -32,7 +41,15 @@ def state_table_definition(name: str) -> dict[str, Any]:
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": [
             {"AttributeName": attr, "AttributeType": "S"}
-            for attr in ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")
+            for attr in (
+                "pk",
+                "sk",
+                "gsi1pk",
+                "gsi1sk",
+                "gsi2pk",
+                "gsi2sk",
+                *(key for queue in QUEUE_INDEXES.values() for key in (queue.pk, queue.sk)),
+            )
         ],
         "KeySchema": [
             {"AttributeName": "pk", "KeyType": "HASH"},
@@ -41,6 +58,7 @@ def state_table_definition(name: str) -> dict[str, Any]:
         "GlobalSecondaryIndexes": [
             _gsi(BY_TENANT_INDEX, "gsi1pk", "gsi1sk"),
             _gsi(PLAYBOOKS_INDEX, "gsi2pk", "gsi2sk"),
+            *queue_index_definitions(),
         ],
     }
 

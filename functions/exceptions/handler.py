@@ -26,7 +26,9 @@ from exception_playbooks.models.common import ID_PATTERN
 from exception_playbooks.models.enums import EventType, ExceptionStatus, Severity
 from exception_playbooks.models.exception import CommentCreate, ExceptionCreate, ExceptionPatch
 from exception_playbooks.repository import bundle
+from exception_playbooks.repository.exceptions import ExceptionOrder
 from exception_playbooks.usecases import exceptions as usecases
+from pydantic import AwareDatetime
 
 TAGS = ["exceptions"]
 
@@ -66,11 +68,43 @@ def create_exception(body: Annotated[ExceptionCreate, Body()]) -> Response[Any]:
     },
 )
 def list_exceptions(
-    status: Annotated[ExceptionStatus | None, Query(description="Only this status")] = None,
+    status: Annotated[
+        list[ExceptionStatus] | None,
+        Query(description="Only these statuses (repeat the parameter for several)"),
+    ] = None,
     domain: Annotated[str | None, Query(pattern=ID_PATTERN, description="Only this domain")] = None,
-    severity: Annotated[Severity | None, Query(description="Only this severity")] = None,
+    severity: Annotated[
+        list[Severity] | None,
+        Query(description="Only these severities (repeat the parameter for several)"),
+    ] = None,
     limit: Limit = usecases.DEFAULT_LIMIT,
     cursor: Cursor = None,
+    sort: Annotated[
+        ExceptionOrder,
+        Query(
+            description="created_at: newest first (default); severity: most severe first; "
+            "sla_deadline: soonest deadline first, open work only (no deadline last)"
+        ),
+    ] = ExceptionOrder.CREATED_AT,
+    owner: Annotated[
+        str | None, Query(pattern=ID_PATTERN, description="Only exceptions owned by this user")
+    ] = None,
+    unassigned: Annotated[bool, Query(description="Only exceptions without an owner")] = False,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Search: an exception id prefix, or words that all occur in the summary "
+            "(case-insensitive, at most 5 words)",
+        ),
+    ] = None,
+    sla_before: Annotated[
+        AwareDatetime | None,
+        Query(description="Only deadlines before this time (with sort=sla_deadline)"),
+    ] = None,
+    counts: Annotated[
+        bool, Query(description="Add the saved views' counts (open, mine, unassigned, breaching_soon)")
+    ] = False,
 ) -> Response[Any]:
     page = usecases.list_exceptions(
         bundle.default_repositories(),
@@ -80,6 +114,12 @@ def list_exceptions(
         severity=severity,
         limit=limit,
         cursor=cursor,
+        sort=sort,
+        owner=owner,
+        unassigned=unassigned,
+        search=q,
+        sla_before=sla_before,
+        counts=counts,
     )
     return json_response(page)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from exception_playbooks.bus import AgentRule
+from exception_playbooks.repository.exceptions import QUEUE_INDEXES as QUEUES
 
 GET_ITEM = "dynamodb:GetItem"
 BATCH_GET_ITEM = "dynamodb:BatchGetItem"
@@ -24,7 +25,8 @@ QUERY = "dynamodb:Query"
 
 BY_TENANT_INDEX = "by_tenant"
 PLAYBOOKS_INDEX = "playbooks"
-STATE_INDEXES = (BY_TENANT_INDEX, PLAYBOOKS_INDEX)
+QUEUE_INDEXES = tuple(queue.name for queue in QUEUES.values())  # the exception list's orders
+STATE_INDEXES = (BY_TENANT_INDEX, PLAYBOOKS_INDEX, *QUEUE_INDEXES)
 
 # The only actions any function may hold on the append-only events table.
 EVENTS_TABLE_ALLOWED_ACTIONS = frozenset({PUT_ITEM, QUERY, GET_ITEM})
@@ -63,7 +65,7 @@ API_ACCESS: dict[str, FunctionAccess] = {
     "exceptions": FunctionAccess(
         state=TableAccess(
             _actions(GET_ITEM, PUT_ITEM, UPDATE_ITEM, BATCH_GET_ITEM, CONDITION_CHECK_ITEM),
-            query_indexes=(BY_TENANT_INDEX,),
+            query_indexes=(BY_TENANT_INDEX, *QUEUE_INDEXES),
         ),
         events=TableAccess(_actions(PUT_ITEM, QUERY)),
     ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
+from exception_playbooks.repository.exceptions import LIST_ATTRIBUTES, QUEUE_INDEXES
 
 from .access import BY_TENANT_INDEX, PLAYBOOKS_INDEX
 
@@ -68,6 +69,16 @@ class DataStores(Construct):
             sort_key=_string_key("gsi2sk"),
             projection_type=dynamodb.ProjectionType.ALL,
         )
+
+        # The work queue: one slim index per list order (the list columns, never the playbook copy).
+        for queue in QUEUE_INDEXES.values():
+            self.state_table.add_global_secondary_index(
+                index_name=queue.name,
+                partition_key=_string_key(queue.pk),
+                sort_key=_string_key(queue.sk),
+                projection_type=dynamodb.ProjectionType.INCLUDE,
+                non_key_attributes=list(LIST_ATTRIBUTES),
+            )
 
         # NEW_IMAGE is all the pipe needs: events are only ever inserted, never changed.
         self.events_table = _protected_table(

@@ -79,7 +79,14 @@ def test_request_and_response_schemas_of_these_groups(document: dict[str, Any]) 
     }
     assert set(create["responses"]) >= {"200", "201", "409", "413"}
     listing = {p["name"]: p for p in paths["/api/exceptions"]["get"]["parameters"]}
-    assert set(listing) == {"status", "domain", "severity", "limit", "cursor"}
+    assert set(listing) == {"status", "domain", "severity", "limit", "cursor"} | {
+        "sort",
+        "owner",
+        "unassigned",
+        "q",
+        "sla_before",
+        "counts",
+    }
     complete = paths["/api/exceptions/{exception_id}/playbook/steps/{step_order}/complete"]["post"]
     names = {p["name"]: p for p in complete["parameters"]}
     assert names["Idempotency-Key"]["in"] == "header"

@@ -14,6 +14,11 @@ GSI ``by_tenant`` (gsi1pk, gsi1sk):
   active playbooks T#{tenant}#PLAYBOOKS_ACTIVE   | {domain or ~any}#{id} (LATEST items only, sparse)
 GSI ``playbooks`` (gsi2pk, gsi2sk):
   every playbook   T#{tenant}#PLAYBOOKS          | {id}  (LATEST items: the authoring list)
+Queue GSIs of exception items (slim: the list columns only, never the playbook copy):
+  ``queue_created`` (qcpk, qcsk)   T#{tenant}#QUEUE      | {created_at}#{id}          (age)
+  ``queue_severity`` (qvpk, qvsk)  T#{tenant}#QUEUE      | {rank}#{created_at}#{id}   (severity)
+  ``queue_sla`` (qspk, qssk)       T#{tenant}#QUEUE_OPEN | {sla_deadline or ~}#{id}   (SLA;
+                                   sparse: only exceptions not yet resolved or closed)
 Events table (pk, seq):
   timeline event   T#{tenant}#EX#{id}            | seq (number)
 """
@@ -119,3 +124,35 @@ def events_pk(tenant_id: str, exception_id: str) -> str:
 def tenant_prefix(tenant_id: str) -> str:
     """The leading-key prefix IAM ``dynamodb:LeadingKeys`` conditions can enforce."""
     return f"{_tenant(tenant_id)}{SEP}"
+
+
+# -- the work queue (exception list orders) ---------------------------------------------------
+NO_DEADLINE = "~"  # sorts after every ISO timestamp: exceptions without an SLA come last
+# Severity rank in the severity order's sort key; read newest-first (descending) the most
+# severe come first and exceptions without a severity last.
+SEVERITY_RANKS = {"critical": "4", "high": "3", "medium": "2", "low": "1", None: "0"}
+
+
+def queue_pk(tenant_id: str) -> str:
+    return f"{_tenant(tenant_id)}{SEP}QUEUE"
+
+
+def queue_open_pk(tenant_id: str) -> str:
+    return f"{_tenant(tenant_id)}{SEP}QUEUE_OPEN"
+
+
+def queue_created_sk(created_at: str, exception_id: str) -> str:
+    return f"{created_at}{SEP}{exception_id}"
+
+
+def queue_severity_sk(severity: str | None, created_at: str, exception_id: str) -> str:
+    return f"{SEVERITY_RANKS[severity]}{SEP}{created_at}{SEP}{exception_id}"
+
+
+def queue_sla_sk(sla_deadline: str | None, exception_id: str) -> str:
+    return f"{sla_deadline or NO_DEADLINE}{SEP}{exception_id}"
+
+
+def queue_sla_before(deadline: str) -> str:
+    """The exclusive upper bound of SLA sort keys whose deadline is before ``deadline``."""
+    return f"{deadline}{SEP}"

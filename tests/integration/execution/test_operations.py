@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from exception_playbooks.errors import Conflict, Forbidden, NotFound
 from exception_playbooks.execution import operations, projection
@@ -452,7 +454,7 @@ def test_double_completion_race_one_wins_the_other_conflicts(world, calls):
 API_STEP_KEYS = {"step_order", "name", "action_type", "params", "requires_approval", "status"}
 ACTED_KEYS = {"actor_type", "actor_id", "at", "notes"}
 # ``skippable`` is an addition to API.md's example, read by the UI (playbook-panel.js) to offer "skip".
-EXTRA_STEP_KEYS = {"skippable"}
+EXTRA_STEP_KEYS = {"skippable", "preview"}
 
 
 def test_status_without_a_playbook(world):
@@ -495,7 +497,12 @@ def test_status_shape_is_api_md(world, clock):
         "actor_id": "alice",
         "at": "2026-01-05T09:00:01.000Z",
         "notes": "called",
+        "preview": done["preview"],
     }
+    # The preview fills the placeholders with this exception's values; a missing one is named.
+    assert done["preview"]["params"]["subject"] == "Settlement failed: EX-1"
+    assert "{exception." not in json.dumps(done["preview"]["params"])
+    assert done["preview"]["missing"] == ["exception.attributes.none"]
     assert [s["status"] for s in status["steps"]] == ["completed", "pending", "pending", "pending", "pending"]
     assert [s["step_order"] for s in status["steps"]] == [1, 2, 3, 4, 5]
 

@@ -62,6 +62,8 @@ def error_response(error: DomainError) -> dict[str, Any]:
 def problem_path(location: tuple[Any, ...] | list[Any]) -> str:
     """('body', 'steps', 0, 'params', 'channel') -> 'steps[0].params.channel' (0-based)."""
     parts = list(location)
+    if len(parts) > 1 and parts[0] == "query":
+        return str(parts[1])  # a repeated query parameter is named as a whole, not by position
     if parts and parts[0] in ("body", "query", "path", "header"):
         parts = parts[1:]
     path = ""

@@ -112,11 +112,26 @@ class ExceptionOut(BaseModel):
     version: int
 
 
+class QueueCountsOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    open: int = Field(description="exceptions not resolved or closed")
+    mine: int = Field(description="open and owned by the caller")
+    unassigned: int = Field(description="open without an owner")
+    breaching_soon: int = Field(description="open with a deadline within breaching_soon_hours (or past)")
+    breaching_soon_hours: int
+    capped: bool = Field(description="true when more open exceptions exist than were counted")
+
+
 class ExceptionPageOut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     items: list[ExceptionOut]
-    next_cursor: str | None = Field(description="opaque; pass as ?cursor= for the next page")
+    next_cursor: str | None = Field(
+        description="opaque; pass as ?cursor= for the next page. A filtered page may be short "
+        "(even empty) and still carry a cursor: filters read a bounded part of the list per request"
+    )
+    counts: QueueCountsOut | None = Field(default=None, description="with ?counts=true: the saved views")
 
 
 class EventOut(BaseModel):
@@ -156,6 +171,13 @@ class PlaybookSummaryOut(BaseModel):
     conditions: ConditionsOut
 
 
+class StepPreviewOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    params: dict[str, Any] = Field(description="params with placeholders filled (a missing value: empty)")
+    missing: list[str] = Field(description="placeholders without a value for this exception")
+
+
 class StepStateOut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -170,6 +192,9 @@ class StepStateOut(BaseModel):
     actor_id: str | None = None
     at: str | None = None
     notes: str | None = None
+    preview: StepPreviewOut | None = Field(
+        default=None, description="the params with this exception's values filled in"
+    )
 
 
 class PlaybookStatusOut(BaseModel):

@@ -18,7 +18,7 @@ from ..models.enums import ActorType, EventType, ExceptionStatus, Severity
 from ..models.event import SYSTEM_ACTOR, Actor, NewEvent, TimelineEvent
 from ..models.exception import ExceptionRecord
 from ..models.packs import PackSet
-from ..models.playbook import PlaybookVersion
+from ..models.playbook import PlaybookVersion, Step
 from ..observability import record as record_metric
 from ..repository.bundle import Repositories
 from ..repository.dynamo import Transaction, TransactionCancelled, failed_labels
@@ -26,6 +26,7 @@ from ..repository.idempotency import IDEMPOTENCY_LABEL, request_hash
 from . import actions
 from .approval import requires_approval
 from .projection import apply_to_record
+from .templates import render_value
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ def status_view(
             "requires_approval": requires_approval(step, severity, packs),
             "skippable": step.skippable,
             "status": state.status.value if state else "pending",
+            "preview": step_preview(record, step, packs, severity),
         }
         if state and state.actor_type:
             entry.update(
@@ -101,6 +103,16 @@ def status_view(
         "completed": projection.completed,
         "steps": steps,
     }
+
+
+def step_preview(
+    record: ExceptionRecord, step: Step, packs: PackSet, severity: Severity | None
+) -> dict[str, Any]:
+    """The step's params with this exception's values filled in, as completing it would render
+    them now (a missing value renders empty and is named), so no one reads template syntax."""
+    rendered = render_value(step.params, actions.template_context(record, packs, step, severity))
+    params = rendered.value if isinstance(rendered.value, dict) else {}
+    return {"params": params, "missing": sorted(set(rendered.missing))}
 
 
 def playbook_status(repos: Repositories, principal: Principal, exception_id: str) -> dict[str, Any]:

@@ -54,11 +54,28 @@ class ExceptionCreate(InputModel):
     _dedupe_tags = field_validator("policy_tags")(_unique_tags)
 
 
+class OwnerInput(InputModel):
+    type: Literal["user", "queue"]
+    id: Identifier
+
+
+MAX_REASON = 1000
+
+
 class ExceptionPatch(InputModel):
     severity: Severity | None = None
     sla_deadline: AwareDatetime | None = None
     policy_tags: Annotated[list[Tag], Field(max_length=MAX_TAGS)] | None = None
     summary: Summary | None = None
+    owner: OwnerInput | None = Field(
+        default=None, description="assign (a user or a queue) or, with null, unassign; writes OwnerAssigned"
+    )
+    status: ExceptionStatus | None = Field(
+        default=None, description="a legal transition only (409 otherwise); writes StatusChanged"
+    )
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=MAX_REASON)] | None = Field(
+        default=None, description="why; required to resolve or close, recorded on the timeline"
+    )
 
     _dedupe_tags = field_validator("policy_tags")(_unique_tags)
 

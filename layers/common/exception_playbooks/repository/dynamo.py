@@ -126,6 +126,7 @@ class Dynamo:
         start_key: dict[str, Any] | None = None,
         forward: bool = True,
         consistent: bool = False,
+        projection: str | None = None,
     ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         kwargs: dict[str, Any] = {
             "TableName": table,
@@ -141,6 +142,8 @@ class Dynamo:
             kwargs["ConsistentRead"] = True
         if filter_expression:
             kwargs["FilterExpression"] = filter_expression
+        if projection:
+            kwargs["ProjectionExpression"] = projection
         if limit:
             kwargs["Limit"] = limit
         if start_key:

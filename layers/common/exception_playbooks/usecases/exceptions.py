@@ -6,30 +6,36 @@ Every write is one TransactWriteItems of the exception item and its timeline eve
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..auth import CREATE_EXCEPTION, OPERATE, VIEW, Principal
 from ..errors import Conflict, Problem, ValidationFailed
 from ..execution import operations
+from ..execution.actions import change_status
 from ..models.common import ID_PATTERN
 from ..models.enums import ActorType, EventType, ExceptionStatus, Severity
 from ..models.event import Actor, NewEvent
-from ..models.exception import CommentCreate, ExceptionCreate, ExceptionPatch, ExceptionRecord
+from ..models.exception import CommentCreate, ExceptionCreate, ExceptionPatch, ExceptionRecord, Owner
 from ..observability import record as record_metric
 from ..ports import iso, parse_iso
 from ..repository.bundle import Repositories
-from ..repository.exceptions import AlreadyExists, ExceptionFilters
+from ..repository.exceptions import FINISHED_STATUSES, AlreadyExists, ExceptionFilters, ExceptionOrder
 from ..repository.idempotency import request_hash
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 EXCEPTION_ID_PREFIX = "EX-"
-PATCHABLE_FIELDS: tuple[str, ...] = ("severity", "sla_deadline", "policy_tags", "summary")
+UPDATED_FIELDS: tuple[str, ...] = ("severity", "sla_deadline", "policy_tags", "summary")
+PATCHABLE_FIELDS: tuple[str, ...] = (*UPDATED_FIELDS, "owner", "status", "reason")
+MAX_SEARCH_WORDS = 5
+BREACHING_SOON_HOURS = 4
+BREACHING_SOON = timedelta(hours=BREACHING_SOON_HOURS)
 # A change of one of these re-runs matching (API.md, PATCH), as recalculate does.
 REMATCH_FIELDS = frozenset({"severity", "sla_deadline", "policy_tags"})
-NOT_NULLABLE = frozenset({"severity", "policy_tags"})
+NOT_NULLABLE = frozenset({"severity", "policy_tags", "status"})
 _DOMAIN = re.compile(ID_PATTERN)
 
 
@@ -125,24 +131,98 @@ def list_exceptions(
     repos: Repositories,
     principal: Principal,
     *,
-    status: ExceptionStatus | None = None,
+    status: ExceptionStatus | Sequence[ExceptionStatus] | None = None,
     domain: str | None = None,
-    severity: Severity | None = None,
+    severity: Severity | Sequence[Severity] | None = None,
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
+    sort: ExceptionOrder = ExceptionOrder.CREATED_AT,
+    owner: str | None = None,
+    unassigned: bool = False,
+    search: str | None = None,
+    sla_before: datetime | None = None,
+    counts: bool = False,
 ) -> dict[str, Any]:
-    """Newest first; filters match exactly (unknown values are refused by the caller's schema)."""
+    """Newest first by default; filters match exactly (unknown values are refused by the
+    caller's schema). Several statuses or severities match any of them. ``sort=sla_deadline``
+    lists the open work only (not resolved or closed), soonest deadline first."""
     principal.require(VIEW)
     _check_limit(limit)
+    problems: list[Problem] = []
     if domain is not None and not _DOMAIN.match(domain):
-        raise ValidationFailed([Problem("domain", "is not a valid domain name")])
+        problems.append(Problem("domain", "is not a valid domain name"))
+    statuses = _values(status)
+    if sort is ExceptionOrder.SLA_DEADLINE and set(statuses) & FINISHED_STATUSES:
+        problems.append(
+            Problem("status", "sort=sla_deadline lists open work only; resolved and closed are not in it")
+        )
+    if sla_before is not None and sort is not ExceptionOrder.SLA_DEADLINE:
+        problems.append(Problem("sla_before", "is only allowed with sort=sla_deadline"))
+    if owner is not None and unassigned:
+        problems.append(Problem("owner", "cannot be combined with unassigned=true"))
+    words = _search_words(search, problems)
+    if problems:
+        raise ValidationFailed(problems)
     filters = ExceptionFilters(
-        status=status.value if status else None,
+        statuses=statuses,
         domain=domain,
-        severity=severity.value if severity else None,
+        severities=_values(severity),
+        owner=owner,
+        unassigned=unassigned,
+        search=words,
+        sla_before=iso(sla_before) if sla_before is not None else None,
     )
-    page = repos.exceptions.list(principal.tenant_id, filters, limit, cursor)
-    return {"items": [record.to_api() for record in page.items], "next_cursor": page.next_cursor}
+    page = repos.exceptions.list(principal.tenant_id, filters, limit, cursor, sort)
+    answer: dict[str, Any] = {
+        "items": [record.to_api() for record in page.items],
+        "next_cursor": page.next_cursor,
+    }
+    if counts:
+        answer["counts"] = queue_counts(repos, principal)
+    return answer
+
+
+def _values(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):  # one enum member (a StrEnum is a str)
+        return (str(value),)
+    return tuple(dict.fromkeys(str(item) for item in value))
+
+
+def _search_words(search: str | None, problems: list[Problem]) -> str | None:
+    """Lower-cased, whitespace-normalised search text; at most MAX_SEARCH_WORDS words."""
+    if search is None:
+        return None
+    words = search.lower().split()
+    if not words:
+        return None
+    if len(words) > MAX_SEARCH_WORDS:
+        problems.append(Problem("q", f"may hold at most {MAX_SEARCH_WORDS} words"))
+    return " ".join(words)
+
+
+def queue_counts(repos: Repositories, principal: Principal) -> dict[str, Any]:
+    """Counts of the saved views over the open work (not resolved or closed).
+
+    One bounded read of the SLA index's open partition (owner and deadline only): exact up to
+    MAX_COUNTED open exceptions, ``capped: true`` beyond.
+    """
+    principal.require(VIEW)
+    rows, capped = repos.exceptions.open_queue(principal.tenant_id)
+    soon = iso(repos.clock() + BREACHING_SOON)
+    counts = {"open": 0, "mine": 0, "unassigned": 0, "breaching_soon": 0}
+    for row in rows:
+        owner = row.get("owner")
+        counts["open"] += 1
+        if not owner:
+            counts["unassigned"] += 1
+        elif owner.get("type") == "user" and owner.get("id") == principal.username:
+            counts["mine"] += 1
+        deadline = row.get("sla_deadline")
+        if deadline and deadline < soon:
+            counts["breaching_soon"] += 1
+    return {**counts, "breaching_soon_hours": BREACHING_SOON_HOURS, "capped": capped}
 
 
 def get_exception(repos: Repositories, principal: Principal, exception_id: str) -> dict[str, Any]:
@@ -198,38 +278,35 @@ def _jsonable(value: Any) -> Any:
     return value.value if isinstance(value, Severity) else value
 
 
-@operations.retries_lost_races
-def patch_exception(
-    repos: Repositories, principal: Principal, exception_id: str, body: ExceptionPatch
-) -> dict[str, Any]:
-    """Change any of severity, sla_deadline, policy_tags, summary.
-
-    A PATCH that changes nothing writes nothing. Otherwise one transaction: the item,
-    ExceptionUpdated ``{changes: {field: {from, to}}}`` and, when severity, SLA or tags changed
-    and the playbook has not completed, the re-match recalculate would do. A severity set here
-    stands: rules and overrides no longer change it; so setting it is a change until a person
-    has set it, even to its current value.
-    """
-    principal.require(OPERATE)
+def _check_patch(body: ExceptionPatch) -> list[str]:
     fields = [name for name in PATCHABLE_FIELDS if name in body.model_fields_set]
     if not fields:
         raise ValidationFailed(
             [Problem("body", f"must set at least one of {', '.join(PATCHABLE_FIELDS)}")],
             "An empty PATCH changes nothing",
         )
-    nulls = [
+    problems = [
         Problem(name, "may not be null")
         for name in fields
         if name in NOT_NULLABLE and getattr(body, name) is None
     ]
-    if nulls:
-        raise ValidationFailed(nulls)
-    tenant = principal.tenant_id
-    record = operations.load_exception(repos, tenant, exception_id)
+    if body.status is not None and body.status.value in FINISHED_STATUSES and not body.reason:
+        problems.append(Problem("reason", f"is required to set the status to {body.status.value}"))
+    if "reason" in fields and fields == ["reason"]:
+        problems.append(Problem("reason", "goes with a change (status, owner or a field), not alone"))
+    if problems:
+        raise ValidationFailed(problems)
+    return [name for name in fields if name != "reason"]
 
+
+def _field_changes(
+    record: ExceptionRecord, body: ExceptionPatch, fields: list[str]
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     update: dict[str, Any] = {}
     changes: dict[str, dict[str, Any]] = {}
     for name in fields:
+        if name not in UPDATED_FIELDS:
+            continue
         new = _wire_value(name, getattr(body, name))
         old = getattr(record, name)
         # Taking the severity over from rules and overrides is a change even at the same value.
@@ -238,16 +315,52 @@ def patch_exception(
             continue
         update[name] = new
         changes[name] = {"from": _jsonable(old), "to": _jsonable(new)}
-    if not changes:
-        return record.to_api()
     if "severity" in update:
         update["severity_set_by_human"] = True
+    return update, changes
 
+
+@operations.retries_lost_races
+def patch_exception(
+    repos: Repositories, principal: Principal, exception_id: str, body: ExceptionPatch
+) -> dict[str, Any]:
+    """Change any of severity, sla_deadline, policy_tags, summary; the owner; the status.
+
+    A PATCH that changes nothing writes nothing. Otherwise one transaction: the item,
+    ExceptionUpdated ``{changes: {field: {from, to}}}`` for the fields, OwnerAssigned for the
+    owner, StatusChanged (a legal transition only, else 409) for the status, each with the
+    ``reason`` when given, and, when severity, SLA or tags changed and the playbook has not
+    completed, the re-match recalculate would do. A severity set here stands: rules and
+    overrides no longer change it; so setting it is a change until a person has set it, even
+    to its current value.
+    """
+    principal.require(OPERATE)
+    fields = _check_patch(body)
+    tenant = principal.tenant_id
+    record = operations.load_exception(repos, tenant, exception_id)
     actor = Actor(actor_type=ActorType.HUMAN, actor_id=principal.username)
+    because = {"reason": body.reason} if body.reason else {}
+
+    update, changes = _field_changes(record, body, fields)
     updated = record.model_copy(update=update)
-    change = operations.Change(
-        updated, [NewEvent(event_type=EventType.EXCEPTION_UPDATED, actor=actor, payload={"changes": changes})]
-    )
+    events: list[NewEvent] = []
+    if changes:
+        payload = {"changes": changes, **because}
+        events.append(NewEvent(event_type=EventType.EXCEPTION_UPDATED, actor=actor, payload=payload))
+    if "owner" in fields:
+        owner = Owner(type=body.owner.type, id=body.owner.id) if body.owner is not None else None
+        if owner != record.owner:
+            previous = record.owner.model_dump() if record.owner else None
+            assigned = {"owner": owner.model_dump() if owner else None, "previous": previous, **because}
+            events.append(NewEvent(event_type=EventType.OWNER_ASSIGNED, actor=actor, payload=assigned))
+            updated = updated.model_copy(update={"owner": owner})
+    if body.status is not None and body.status is not record.status:
+        updated, status_event = change_status(updated, body.status, actor, because)
+        events.append(status_event)
+    if not events:
+        return record.to_api()
+
+    change = operations.Change(updated, events)
     if changes.keys() & REMATCH_FIELDS and not record.projection.completed:
         packs = repos.packs.pack_set(tenant, record.domain)
         operations.plan_rematch(change, operations.match(repos, tenant, updated, packs), actor)
