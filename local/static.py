@@ -34,6 +34,9 @@ CONTENT_TYPES = {
 }
 _SECURITY_HEADERS = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer")]
 
+# What a deployed bucket's config.json says, for the local stack (so the UI never sees a 404).
+LOCAL_CONFIG = b'{"apiBaseUrl": "", "local": true}'
+
 _PLACEHOLDER = b"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Exception Playbooks (local)</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem}</style>
@@ -71,6 +74,16 @@ class StaticFiles:
         if target is not None and target.is_dir():
             target = target / "index.html"
         if target is None or not target.is_file():
+            if url_path == "/config.json":  # the UI's runtime config: locally, same origin, local sign-in
+                return HttpResponse(
+                    200,
+                    [
+                        ("Content-Type", CONTENT_TYPES[".json"]),
+                        ("Cache-Control", "no-store"),
+                        *_SECURITY_HEADERS,
+                    ],
+                    LOCAL_CONFIG,
+                )
             if url_path in ("/", "/index.html") and not (self.root / "index.html").is_file():
                 return HttpResponse(
                     200, [("Content-Type", CONTENT_TYPES[".html"]), *_SECURITY_HEADERS], _PLACEHOLDER

@@ -36,14 +36,24 @@ def test_state_table_keys_indexes_and_ttl(synthesized: Synthesized) -> None:
     _, table = _table(synthesized, "state_table")
     props = table["Properties"]
     assert _key_schema(props["KeySchema"]) == [("pk", "HASH"), ("sk", "RANGE")]
+    queue_keys = ("qcpk", "qcsk", "qvpk", "qvsk", "qspk", "qssk")
     assert {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]} == {
-        name: "S" for name in ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")
+        name: "S" for name in ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", *queue_keys)
     }
     indexes = {gsi["IndexName"]: gsi for gsi in props["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {"by_tenant", "playbooks"}
+    assert set(indexes) == {"by_tenant", "playbooks", "queue_created", "queue_severity", "queue_sla"}
     assert _key_schema(indexes["by_tenant"]["KeySchema"]) == [("gsi1pk", "HASH"), ("gsi1sk", "RANGE")]
     assert _key_schema(indexes["playbooks"]["KeySchema"]) == [("gsi2pk", "HASH"), ("gsi2sk", "RANGE")]
-    assert all(gsi["Projection"] == {"ProjectionType": "ALL"} for gsi in indexes.values())
+    assert _key_schema(indexes["queue_sla"]["KeySchema"]) == [("qspk", "HASH"), ("qssk", "RANGE")]
+    assert all(
+        indexes[name]["Projection"] == {"ProjectionType": "ALL"} for name in ("by_tenant", "playbooks")
+    )
+    # The work queue's indexes are slim: the list columns, never the playbook copy (issue 17).
+    for name in ("queue_created", "queue_severity", "queue_sla"):
+        projection = indexes[name]["Projection"]
+        assert projection["ProjectionType"] == "INCLUDE"
+        assert "projection" not in projection["NonKeyAttributes"]
+        assert {"exception_id", "status", "owner", "sla_deadline"} <= set(projection["NonKeyAttributes"])
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert "StreamSpecification" not in props
 

@@ -241,14 +241,27 @@ def test_stale_page_shows_the_409(new_page: Any, data: UiData) -> None:
 
 def test_forbidden_and_unavailable_show_the_server_message(new_page: Any, data: UiData, api: Any) -> None:
     ex = data.exception()
+    # Viewers are not offered actions their role may not take (issue 17): nothing to click.
     viewer = api.token(data.tenant, "vera", ["viewer"])
     page = new_page(viewer)
     open_detail(page, ex["exception_id"])
+    expect(page.get_by_test_id("complete-step-1")).to_have_count(0)
+
+    # A 403 (a role revoked while the page was open) still shows, with the server's status.
+    page = new_page(data.operator)
+    open_detail(page, ex["exception_id"])
+    page.route(
+        re.compile(r"/playbook/steps/1/complete$"),
+        lambda route: route.fulfill(
+            status=403, json={"code": "FORBIDDEN_ROLE", "message": "Your role does not allow this action"}
+        ),
+    )
     page.get_by_test_id("complete-step-1").click()
     error = page.get_by_test_id("error-message")
     expect(error).to_contain_text("403")
     expect(step(page, 1)).to_have_attribute("data-status", "pending")
     expect(page.get_by_test_id("complete-step-1")).to_be_enabled()
+    page.unroute(re.compile(r"/playbook/steps/1/complete$"))
 
     # A throttled dependency (503) is passed through word for word; the button comes back.
     page.route(

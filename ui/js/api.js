@@ -30,7 +30,9 @@ function buildUrl(path, query) {
   if (!query) return url;
   const qs = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) {
-    if (v !== null && v !== undefined && v !== '') qs.set(k, String(v));
+    // A list is sent as a repeated parameter (?status=open&status=escalated).
+    if (Array.isArray(v)) for (const one of v) qs.append(k, String(one));
+    else if (v !== null && v !== undefined && v !== '') qs.set(k, String(v));
   }
   const s = qs.toString();
   return s ? `${url}?${s}` : url;

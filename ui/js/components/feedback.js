@@ -3,6 +3,7 @@
 // Outside tests address the error as data-testid="error-message", so at most one
 // element carries that id at any time: showing an error in one slot clears the others.
 import { h, replace } from '../dom.js';
+import { humanError, humanPath } from './error-words.js';
 
 const TESTID = 'error-message';
 
@@ -36,19 +37,26 @@ export function showError(slot, message, { problems = [], title = '' } = {}) {
       ? h(
           'ul',
           { class: 'problem-list' },
-          problems.map((p) => h('li', {}, p.path ? h('code', {}, p.path) : null, p.path ? ' ' : null, p.message)),
+          problems.map((p) =>
+            h('li', {}, p.path ? h('code', { title: humanPath(p.path) }, p.path) : null, p.path ? ` (${humanPath(p.path)}) ` : null, p.message),
+          ),
         )
       : null,
   );
   return slot;
 }
 
-/** Shows an ApiError (or any Error) the way operators need: the server's own message. */
+/** Shows an ApiError (or any Error) the way operators need: what happened in plain words,
+ * then the server's own sentence and the HTTP status in small print (no internal codes). */
 export function showApiError(slot, err, { withProblems = true } = {}) {
   if (err && err.name === 'AbortError') return;
   const problems = withProblems && err && err.fieldErrors ? err.fieldErrors : [];
-  const status = err && err.status ? `${err.status} ${err.code || ''}`.trim() : '';
-  showError(slot, (err && err.message) || 'Something went wrong.', { problems, title: status });
+  const words = humanError(err);
+  const server = err && err.message && err.message !== words ? err.message : '';
+  showError(slot, words, { problems });
+  if (err && err.status) {
+    slot.append(h('p', { class: 'error-detail muted small' }, server ? `${server} ` : '', `(HTTP ${err.status})`));
+  }
 }
 
 /** Marks a button as running: disabled, aria-busy, label swapped. Returns a restore function. */

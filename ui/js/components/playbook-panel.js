@@ -12,7 +12,7 @@ import { errorSlot, showError, showApiError, clearError, setBusy, announce } fro
 import { reasoningView } from './reasoning.js';
 import { describeStep, describeOutcome, ACTION_LABELS } from './step-describe.js';
 
-export function playbookPanel({ exceptionId, onChanged }) {
+export function playbookPanel({ exceptionId, onChanged, canAct = true, me = '' }) {
   const base = `/api/exceptions/${seg(exceptionId)}/playbook`;
   const titleId = uid('pb-title');
   const recalcBtn = h(
@@ -37,6 +37,10 @@ export function playbookPanel({ exceptionId, onChanged }) {
   let lastJson = '';
   let busy = false;
   let waitingForAgents = false;
+  let lastData = null;
+  // A conflict on a stale page: shown beside the step that is current once the page caught up.
+  let pendingError = null;
+  recalcBtn.hidden = !canAct;
 
   function actionButtons() {
     return [recalcBtn, ...body.querySelectorAll('.step-actions button')];
@@ -68,6 +72,7 @@ export function playbookPanel({ exceptionId, onChanged }) {
         // A fresh key per click: a network retry of this click is deduplicated, a new click is not.
         headers: { 'Idempotency-Key': newIdempotencyKey() },
       });
+      notesInput.value = ''; // these notes are on the timeline now; the next step starts empty
       const verb = kind === 'skip' ? 'skipped' : 'completed';
       const outcome = kind === 'complete' && res ? describeOutcome(res.action) : '';
       status.textContent = `Step ${step.step_order} “${step.name}” ${verb}.${outcome ? ` ${outcome}.` : ''}`;
@@ -85,12 +90,16 @@ export function playbookPanel({ exceptionId, onChanged }) {
     } catch (e) {
       restore();
       busy = false;
-      // Next to the step the user acted on; if the refresh replaces that step, at the panel's top.
+      // Next to the step the user acted on. A conflict means this page is stale: show the real
+      // state, keep the typed notes, and put the message beside the step that is current now.
       showApiError(stepErr, e);
-      // A conflict means this page is stale: show the message and the real state.
       if (e.status === 409) {
+        pendingError = e;
         await onChanged();
-        if (!stepErr.isConnected) showApiError(err, e);
+        if (pendingError) {
+          pendingError = null;
+          if (!stepErr.isConnected) showApiError(err, e);
+        }
       }
     } finally {
       busy = false;
@@ -119,6 +128,9 @@ export function playbookPanel({ exceptionId, onChanged }) {
       restore();
       busy = false;
       await onChanged();
+      // The button was disabled while running (which drops focus): bring it back.
+      if (!recalcBtn.hidden && !recalcBtn.disabled) recalcBtn.focus();
+      else dismiss.focus();
     } catch (e) {
       replace(recalcResult);
       restore();
@@ -217,7 +229,7 @@ export function playbookPanel({ exceptionId, onChanged }) {
         ),
         stepMeta(step),
         step.notes ? h('blockquote', { class: 'step-notes' }, step.notes) : null,
-        isCurrent ? currentActions(step) : null,
+        isCurrent && canAct ? currentActions(step) : null,
       ),
     );
   }
@@ -252,9 +264,20 @@ export function playbookPanel({ exceptionId, onChanged }) {
         { class: 'muted' },
         waitingForAgents
           ? 'Agents are triaging this exception and usually assign a playbook within seconds. Watching for it…'
-          : 'No active playbook matched when this exception was last evaluated. Use Recalculate to match again.',
+          : canAct
+            ? 'No active playbook matched when this exception was last evaluated. Use Recalculate to match again.'
+            : 'No active playbook matched when this exception was last evaluated.',
       ),
     );
+  }
+
+  /** "Step 1 was completed by raj.patel": what others did since this page last looked. */
+  function othersChanges(before, after) {
+    if (!before || !after || !before.playbook || !after.playbook || before.playbook.playbook_id !== after.playbook.playbook_id) return [];
+    const old = new Map((before.steps || []).map((st) => [st.step_order, st.status]));
+    return (after.steps || [])
+      .filter((st) => st.status !== 'pending' && old.get(st.step_order) === 'pending' && st.actor_id && st.actor_id !== me)
+      .map((st) => `Step ${st.step_order} was ${st.status} by ${st.actor_id}.`);
   }
 
   /** Renders the status answer (GET .../playbook or a step action's answer). */
@@ -262,8 +285,24 @@ export function playbookPanel({ exceptionId, onChanged }) {
     const json = JSON.stringify([data, waitingForAgents]);
     if (!force && json === lastJson) return;
     lastJson = json;
+    const news = othersChanges(lastData, data);
+    lastData = data;
+    if (news.length) {
+      status.textContent = news.join(' ');
+      status.setAttribute('data-testid', 'panel-news');
+      announce(status.textContent);
+    }
+    recalcBtn.hidden = !canAct || Boolean(data && data.completed);
+    // Notes being typed survive the re-render (they move to whichever step is current now).
+    const typed = body.querySelector('[data-testid="step-notes"]');
+    const notes = typed ? typed.value : '';
+    const hadFocus = typed && document.activeElement === typed;
     if (!data || !data.playbook) {
       replace(body, emptyState());
+      if (pendingError) {
+        showApiError(err, pendingError);
+        pendingError = null;
+      }
       return;
     }
     const pb = data.playbook;
@@ -282,6 +321,14 @@ export function playbookPanel({ exceptionId, onChanged }) {
       progress(data),
       h('ol', { class: 'steps' }, (data.steps || []).map((s) => stepItem(s, data.completed ? null : data.current_step))),
     );
+    const notesInput = body.querySelector('[data-testid="step-notes"]');
+    if (notesInput && notes) notesInput.value = notes;
+    if (notesInput && hadFocus) notesInput.focus();
+    if (pendingError) {
+      const slot = body.querySelector('.step-actions .step-error');
+      showApiError(slot || err, pendingError);
+      pendingError = null;
+    }
     if (busy) setAllDisabled(true);
   }
 

@@ -10,7 +10,9 @@ export const ACTION_LABELS = {
 };
 
 export function describeStep(step) {
-  const p = (step && step.params) || {};
+  // The status answer's preview has this exception's values filled in: prefer it, so nobody
+  // reads "{exception.attributes.regime}". Without one, placeholders are shown as "…".
+  const p = (step && step.preview && step.preview.params) || stripPlaceholders((step && step.params) || {});
   switch (step && step.action_type) {
     case 'notify': {
       const to = [p.recipient, p.group && `group ${p.group}`].filter(Boolean).join(', ');
@@ -47,4 +49,11 @@ function formatOwnerish(value) {
   // Owners come as {type, id}; everything else as compact JSON or text.
   if (value && typeof value === 'object' && 'type' in value && 'id' in value) return `${value.type} ${value.id}`;
   return formatValue(value);
+}
+
+function stripPlaceholders(value) {
+  if (typeof value === 'string') return value.replace(/\{[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z0-9_.:-]+\}/g, '…');
+  if (Array.isArray(value)) return value.map(stripPlaceholders);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, stripPlaceholders(v)]));
+  return value;
 }

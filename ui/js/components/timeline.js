@@ -5,7 +5,7 @@ import { api, seg } from '../api.js';
 import { errorSlot, showApiError, clearError, setBusy, announce } from './feedback.js';
 import { eventItem } from './event-view.js';
 
-export function timeline({ exceptionId, onChanged }) {
+export function timeline({ exceptionId, onChanged, canComment = true }) {
   const titleId = uid('tl-title');
   const count = h('span', { class: 'count-pill' }, '0');
   const filter = field('Event type', h('select', { name: 'event_type' }, h('option', { value: '' }, 'All types')), { className: 'inline-field' });
@@ -17,12 +17,27 @@ export function timeline({ exceptionId, onChanged }) {
   const comment = field('Add a comment', text);
   const commentErr = errorSlot();
   const commentBtn = h('button', { type: 'submit', class: 'btn' }, icon('comment'), h('span', { class: 'btn-label' }, 'Add comment'));
-  const commentForm = h('form', { class: 'comment-form', novalidate: true }, comment.wrap, commentErr, h('div', { class: 'form-actions' }, commentBtn));
+  const commentForm = h('form', { class: 'comment-form', novalidate: true, hidden: !canComment }, comment.wrap, commentErr, h('div', { class: 'form-actions' }, commentBtn));
+  // Oldest first is the default (UI.md); newest first is one click away and remembered.
+  const orderBtn = h('button', { type: 'button', class: 'btn btn-ghost btn-sm', 'data-testid': 'timeline-order', 'aria-pressed': 'false' });
+  let newestFirst = localStorage.getItem('timeline-order') === 'newest';
+  const paintOrder = () => {
+    orderBtn.textContent = newestFirst ? 'Newest first' : 'Oldest first';
+    orderBtn.setAttribute('aria-pressed', String(newestFirst));
+    orderBtn.title = newestFirst ? 'Show the oldest events first' : 'Show the newest events first';
+  };
+  paintOrder();
+  orderBtn.addEventListener('click', () => {
+    newestFirst = !newestFirst;
+    localStorage.setItem('timeline-order', newestFirst ? 'newest' : 'oldest');
+    paintOrder();
+    renderList();
+  });
 
   const el = h(
     'section',
     { class: 'card timeline', 'data-testid': 'timeline', 'aria-labelledby': titleId },
-    h('div', { class: 'card-head' }, h('h2', { id: titleId }, 'Timeline ', count), filter.wrap),
+    h('div', { class: 'card-head' }, h('h2', { id: titleId }, 'Timeline ', count), h('div', { class: 'timeline-controls' }, orderBtn, filter.wrap)),
     loadErr,
     list,
     empty,
@@ -36,7 +51,8 @@ export function timeline({ exceptionId, onChanged }) {
     const type = filter.input.value;
     const shown = type ? events.filter((e) => e.event_type === type) : events;
     // Filtered-out events are removed, not hidden, so counts match what people see.
-    replace(list, shown.map(eventItem));
+    const ordered = newestFirst ? [...shown].reverse() : shown;
+    replace(list, ordered.map(eventItem));
     empty.hidden = shown.length > 0 || events.length === 0;
     count.textContent = type ? `${shown.length} of ${events.length}` : String(events.length);
   }

@@ -9,6 +9,8 @@ import { playbookPanel } from '../components/playbook-panel.js';
 import { timeline } from '../components/timeline.js';
 import { setPlaybookNames } from '../components/event-view.js';
 import { playbookIndex } from '../playbook-cache.js';
+import { canOperate, username } from '../roles.js';
+import { headerActions } from '../components/header-actions.js';
 
 // Agents triage and assign asynchronously (about a second locally), so a fresh
 // exception is watched for a while instead of asking people to reload.
@@ -38,10 +40,26 @@ function attributesBlock(attrs) {
   );
 }
 
+function breachBanner(ex) {
+  const done = ex.status === 'resolved' || ex.status === 'closed';
+  if (!ex.sla_deadline || done) return null;
+  const left = new Date(ex.sla_deadline).getTime() - Date.now();
+  if (!(left < 0)) return null;
+  return h(
+    'div',
+    { class: 'banner banner-danger sla-breach', role: 'alert', 'data-testid': 'sla-breach' },
+    icon('alert'),
+    h('strong', {}, 'SLA breached. '),
+    `The deadline passed ${relativeTime(ex.sla_deadline)} (${formatDateTime(ex.sla_deadline)}).`,
+    ex.owner ? null : ' Nobody owns this exception yet.',
+  );
+}
+
 function renderHeader(host, ex, slaEl) {
   const tags = ex.policy_tags || [];
   replace(
     host,
+    breachBanner(ex),
     h(
       'div',
       { class: 'detail-title' },
@@ -81,11 +99,15 @@ export async function render(root, ctx) {
   const pageErr = errorSlot();
   let exception = null;
 
+  const operator = canOperate();
   const refresh = async () => {
     await Promise.all([loadHeader(), loadPanel(), loadTimeline()]);
   };
-  const panel = playbookPanel({ exceptionId: id, onChanged: () => refreshWithFollowUp() });
-  const tl = timeline({ exceptionId: id, onChanged: () => loadTimeline() });
+  const panel = playbookPanel({ exceptionId: id, onChanged: () => refreshWithFollowUp(), canAct: operator, me: username() });
+  const tl = timeline({ exceptionId: id, onChanged: () => loadTimeline(), canComment: operator });
+  const actions = operator ? headerActions({ exceptionId: id, onChanged: () => refreshWithFollowUp() }) : null;
+  if (actions) actions.el.hidden = true;
+  const columns = h('div', { class: 'detail-columns' }, panel.el, tl.el);
 
   replace(
     root,
@@ -95,7 +117,8 @@ export async function render(root, ctx) {
       h('a', { class: 'back-link', href: '#/exceptions' }, icon('arrowLeft'), 'Exceptions'),
       pageErr,
       headerHost,
-      h('div', { class: 'detail-columns' }, panel.el, tl.el),
+      actions ? actions.el : null,
+      columns,
     ),
   );
 
@@ -118,12 +141,20 @@ export async function render(root, ctx) {
       if (changed) {
         renderHeader(headerHost, ex, slaEl);
         tickSla();
-        document.title = `${ex.exception_type} ${ex.exception_id} · Exception Playbooks`;
+        document.title = `${ex.summary || ex.exception_type} · ${ex.exception_id} · Exception Playbooks`;
+        if (actions) {
+          actions.el.hidden = false;
+          actions.update(ex);
+        }
       }
       if (first) headerHost.querySelector('h1')?.focus({ preventScroll: true });
     } catch (e) {
       if (!ctx.alive() || e.name === 'AbortError') return;
-      if (!exception) replace(headerHost, h('p', { class: 'muted' }, e.status === 404 ? 'This exception does not exist in your tenant.' : 'Could not load this exception.'));
+      if (!exception) {
+        replace(headerHost, h('h1', { tabindex: '-1' }, e.status === 404 ? 'Exception not found' : 'Could not load this exception'), h('p', { class: 'muted' }, e.status === 404 ? 'This exception does not exist in your tenant.' : 'Try again in a moment.'));
+        // Nothing to act on: no panel, no comment box.
+        if (e.status === 404) columns.hidden = true;
+      }
       showApiError(pageErr, e);
     }
   }
@@ -147,6 +178,11 @@ export async function render(root, ctx) {
       const items = await fetchAll(`/api/exceptions/${seg(id)}/events`, { limit: 200 }, { signal: ctx.signal });
       if (!ctx.alive()) return;
       tl.update(items);
+      // Once the agents have decided (assigned or not), stop saying they are triaging.
+      if (items.some((ev) => ev.event_type === 'PolicyEvaluated' || ev.event_type === 'PlaybookRecalculated')) {
+        panel.setWaiting(false);
+        if (lastStatus) panel.update(lastStatus);
+      }
     } catch (e) {
       if (!ctx.alive() || e.name === 'AbortError') return;
       tl.showLoadError(e);
@@ -159,8 +195,10 @@ export async function render(root, ctx) {
   }
 
   ctx.every(1000, tickSla);
+  // Header, panel and timeline refresh together, so the panel never offers a step someone
+  // else already did (and says who did it).
   ctx.every(LIVE_REFRESH_MS, () => {
-    if (document.visibilityState === 'visible') Promise.all([loadHeader(), loadTimeline()]);
+    if (document.visibilityState === 'visible') refresh();
   });
   document.title = `${id} · Exception Playbooks`;
   ctx.onCleanup(() => {
