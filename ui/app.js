@@ -73,6 +73,7 @@ async function main() {
     document.getElementById('main').focus();
   });
   document.documentElement.dataset.mode = config().local ? 'local' : 'deployed';
+  keepScrollRegionsFocusable(document.getElementById('main'));
 
   await startRouter({
     root: document.getElementById('main'),
@@ -80,6 +81,24 @@ async function main() {
     guard,
     afterRender: (_path, route) => updateHeader(route),
   });
+}
+
+/** Keyboard users must be able to scroll wide tables and raw payloads (narrow windows): every
+ * such container gets into the tab order as it appears, whichever view made it. */
+function keepScrollRegionsFocusable(root) {
+  const mark = (el) => {
+    if (!el.hasAttribute('tabindex')) el.setAttribute('tabindex', '0');
+  };
+  const SCROLLERS = '.table-wrap, pre';
+  new MutationObserver((records) => {
+    for (const record of records) {
+      for (const node of record.addedNodes) {
+        if (!(node instanceof Element)) continue;
+        if (node.matches(SCROLLERS)) mark(node);
+        for (const el of node.querySelectorAll(SCROLLERS)) mark(el);
+      }
+    }
+  }).observe(root, { childList: true, subtree: true });
 }
 
 main();
