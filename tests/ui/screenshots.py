@@ -4,7 +4,8 @@
     .venv/bin/python -m tests.ui.screenshots --base-url http://127.0.0.1:3000 --tenant T --user U
 
 Writes docs/screenshots/*.png at 1280x800 (and one narrow detail at 400 px wide): the
-exception list, an exception detail mid-playbook, the playbook editor and the simulate box.
+exception list, the "Breaching soon" queue, an exception detail mid-playbook, one past its SLA,
+the playbook editor and the simulate box.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,20 @@ def capture(base_url: str, token: str) -> list[Path]:
     api = Api(base_url)
     exception = pick_exception(api, token)
     playbooks = api.call("GET", "/api/playbooks", token=token)["items"]
+    breached = api.call(
+        "POST",
+        "/api/exceptions",
+        {
+            "domain": exception["domain"],
+            "exception_type": exception["exception_type"],
+            "severity": "critical",
+            "summary": "Past its SLA and still unassigned",
+            "sla_deadline": (datetime.now(UTC) - timedelta(minutes=40)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "attributes": exception.get("attributes") or {},
+        },
+        token=token,
+    )
+    api.wait_for_playbook(breached["exception_id"], token)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
 
@@ -77,6 +93,16 @@ def capture(base_url: str, token: str) -> list[Path]:
         expect(page.get_by_test_id("playbook-panel")).to_be_visible()
         expect(page.get_by_test_id("timeline-event").first).to_be_visible()
         shot(page, "exception-detail")
+
+        # The work queue's "Breaching soon" view, and the banner of an exception past its SLA.
+        page.goto("/#/exceptions")
+        page.get_by_test_id("view-breaching").click()
+        expect(page.get_by_test_id("exception-row").first).to_be_visible()
+        shot(page, "queue-breaching-soon")
+        page.goto(f"/#/exceptions/{breached['exception_id']}")
+        expect(page.get_by_test_id("sla-breach")).to_be_visible()
+        expect(page.get_by_test_id("timeline-event").first).to_be_visible()
+        shot(page, "exception-sla-breach")
 
         if playbooks:
             page.goto(f"/#/playbooks/{playbooks[0]['playbook_id']}")
