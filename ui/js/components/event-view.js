@@ -3,7 +3,7 @@
 // marks what it used; the remaining short fields are listed, and the raw JSON is
 // always one click away.
 import { h, icon } from '../dom.js';
-import { formatDateTime, formatValue, relativeTime, formatOwner, humanize, formatDuration, severitySource } from '../format.js';
+import { formatDateTime, formatValue, relativeTime, formatOwner, humanize, formatDuration, severitySource, splitCamel } from '../format.js';
 import { actorChip } from './badges.js';
 import { describeOutcome } from './step-describe.js';
 
@@ -119,15 +119,18 @@ const RENDERERS = {
     const to = [g('recipient'), g('group')].filter(Boolean).join(', ');
     return { headline: `${humanize(g('channel') || 'notification')} to ${to || '—'}${g('subject') ? `: ${g('subject')}` : ''}`, quote: g('message', 'text') };
   },
-  OwnerAssigned: (g) => {
+  OwnerAssigned: (g, payload) => {
     const owner = g('owner', 'to');
     const label = owner && typeof owner === 'object' ? formatOwner(owner) : owner || g('queue', 'user_id');
     const previous = g('previous');
-    return { headline: `Owner set to ${label ?? '—'}${previous && typeof previous === 'object' ? ` (was ${formatOwner(previous)})` : ''}` };
+    const was = previous && typeof previous === 'object' ? ` (was ${formatOwner(previous)})` : '';
+    const reason = g('reason');
+    if (payload.owner === null) return { headline: `Unassigned${was}`, extra: reason ? `Reason: ${reason}` : null };
+    return { headline: `Owner set to ${label ?? '—'}${was}`, extra: reason ? `Reason: ${reason}` : null };
   },
   StatusChanged: (g) => ({
     headline: `Status ${humanize(g('from', 'from_status', 'old_status') || '?').toLowerCase()} → ${humanize(g('to', 'to_status', 'status', 'new_status') || '?').toLowerCase()}`,
-    extra: g('reason') ? `Reason: ${humanize(g('reason')).toLowerCase()}` : null,
+    extra: g('reason') ? `Reason: ${g('reason')}` : null,
   }),
   ToolCallRecorded: (g) => {
     const mode = g('mode');
@@ -182,17 +185,37 @@ function remainingFields(payload, used) {
   return rows.length ? h('dl', { class: 'kv-list' }, rows) : null;
 }
 
-export function eventItem(ev) {
+const LONG_QUOTE = 160;
+
+/** A quote shown as is when short and new; long or repeated reasoning waits behind "details". */
+function quoteBlock(text, { repeated = false, collapsed = false } = {}) {
+  const quote = h('blockquote', { class: 'event-quote' }, text);
+  if (!repeated && !collapsed && text.length <= LONG_QUOTE) return quote;
+  const label = repeated ? 'Same reasoning as above (details)' : `${text.slice(0, 90).trim()}… (details)`;
+  return h('details', { class: 'event-why' }, h('summary', {}, label), quote);
+}
+
+/**
+ * One event. ``context.seen`` holds the quotes already shown above (chronologically), so a
+ * repeated explanation collapses; ``context.superseded`` marks an agent suggestion a later one
+ * replaced (shown small, its text collapsed).
+ */
+export function eventItem(ev, context = {}) {
+  const seen = context.seen || new Set();
+  const superseded = Boolean(context.superseded && context.superseded.has(ev.event_id));
   const payload = ev.payload && typeof ev.payload === 'object' ? ev.payload : {};
   const { get, used } = reader(payload);
   const render = RENDERERS[ev.event_type];
   const d = render ? render(get, payload) : fallback(get, payload);
   const isPlaybook = PLAYBOOK_EVENTS.has(ev.event_type);
   const actor = ['human', 'agent', 'system'].includes(ev.actor_type) ? ev.actor_type : 'system';
+  const quote = d.quote ? String(d.quote) : '';
+  const repeated = Boolean(quote) && seen.has(quote);
+  if (quote) seen.add(quote);
   return h(
     'li',
     {
-      class: `event actor-kind-${actor}${isPlaybook ? ' is-playbook' : ''}`,
+      class: `event actor-kind-${actor}${isPlaybook ? ' is-playbook' : ''}${superseded ? ' is-superseded' : ''}`,
       'data-testid': 'timeline-event',
       'data-event-type': ev.event_type,
       'data-actor-type': ev.actor_type,
@@ -206,19 +229,20 @@ export function eventItem(ev) {
         'div',
         { class: 'event-head' },
         isPlaybook ? h('span', { class: 'badge playbook-badge' }, icon('playbook'), 'Playbook') : null,
-        h('span', { class: 'event-type' }, ev.event_type),
+        h('span', { class: 'event-type', title: ev.event_type }, splitCamel(ev.event_type)),
         actorChip(ev.actor_type, ev.actor_id),
-        h('time', { class: 'event-time', datetime: ev.created_at, title: `${formatDateTime(ev.created_at)} · #${ev.seq}` }, formatDateTime(ev.created_at)),
+        // One time format everywhere: when, relative; the absolute time on hover.
+        h('time', { class: 'event-time', datetime: ev.created_at, title: `${formatDateTime(ev.created_at)} · #${ev.seq}` }, relativeTime(ev.created_at) || formatDateTime(ev.created_at)),
       ),
-      h('p', { class: 'event-headline' }, d.headline),
-      d.quote ? h('blockquote', { class: 'event-quote' }, String(d.quote)) : null,
+      h('p', { class: 'event-headline' }, superseded ? 'Earlier suggestion: ' : null, d.headline),
+      quote ? quoteBlock(quote, { repeated, collapsed: superseded }) : null,
       d.extra ? h('p', { class: 'event-extra' }, d.extra) : null,
       d.code ? h('pre', { class: 'event-code' }, JSON.stringify(d.code, null, 2)) : null,
       remainingFields(payload, used),
       Object.keys(payload).length
         ? h('details', { class: 'raw' }, h('summary', {}, 'Raw payload'), h('pre', {}, JSON.stringify(payload, null, 2)))
         : null,
-      h('span', { class: 'sr-only' }, relativeTime(ev.created_at)),
+      h('span', { class: 'sr-only' }, formatDateTime(ev.created_at)),
     ),
   );
 }

@@ -51,8 +51,13 @@ export function timeline({ exceptionId, onChanged, canComment = true }) {
     const type = filter.input.value;
     const shown = type ? events.filter((e) => e.event_type === type) : events;
     // Filtered-out events are removed, not hidden, so counts match what people see.
+    // Agent suggestions: only the latest is shown in full, earlier ones are marked superseded.
+    const suggestions = shown.filter((e) => e.event_type === 'ResolutionSuggested');
+    const superseded = new Set(suggestions.slice(0, -1).map((e) => e.event_id));
+    const seen = new Set(); // reasoning already shown (in time order), so repeats collapse
+    const items = new Map(shown.map((e) => [e.event_id, eventItem(e, { seen, superseded })]));
     const ordered = newestFirst ? [...shown].reverse() : shown;
-    replace(list, ordered.map(eventItem));
+    replace(list, ordered.map((e) => items.get(e.event_id)));
     empty.hidden = shown.length > 0 || events.length === 0;
     count.textContent = type ? `${shown.length} of ${events.length}` : String(events.length);
   }
