@@ -201,7 +201,7 @@ export async function render(root, ctx) {
   helpBtn.addEventListener('click', () => help.open(helpBtn));
 
   const selected = new Set();
-  const bulk = operator ? bulkBar({ selected, onDone: () => load() }) : null;
+  const bulk = operator ? bulkBar({ selected, onDone: () => reload() }) : null;
 
   replace(
     root,
@@ -276,8 +276,11 @@ export async function render(root, ctx) {
     };
   }
 
+  // The saved views' counts cost a bounded read of the open work: asked for when the queue is
+  // opened, a view chosen or Refresh pressed, not with every page or filter change.
+  let wantCounts = true;
   function apiQuery(cursor) {
-    return { ...filterQuery(), status: state.status, severity: state.severity, limit: state.limit, cursor, counts: 'true' };
+    return { ...filterQuery(), status: state.status, severity: state.severity, limit: state.limit, cursor, counts: wantCounts ? 'true' : '' };
   }
 
   function urlQuery() {
@@ -318,7 +321,8 @@ export async function render(root, ctx) {
       clearError(err);
       const items = (data && data.items) || [];
       state.nextCursor = (data && data.next_cursor) || null;
-      showCounts(data && data.counts);
+      if (data && data.counts) showCounts(data.counts);
+      wantCounts = false;
       for (const ex of items) if (ex.domain) domains.add(ex.domain);
       replace(domainList, [...domains].sort().map((d) => h('option', { value: d })));
       if (items.length) replace(tbody, items.map((ex) => row(ex, playbooks)));
@@ -357,6 +361,7 @@ export async function render(root, ctx) {
   }
 
   function chooseView(v) {
+    wantCounts = true;
     const query = v.query();
     Object.assign(state, {
       view: v.id,
@@ -428,7 +433,11 @@ export async function render(root, ctx) {
     state.cursors.push(state.nextCursor);
     go();
   });
-  refreshBtn.addEventListener('click', load);
+  const reload = () => {
+    wantCounts = true;
+    return load();
+  };
+  refreshBtn.addEventListener('click', reload);
   if (selectAll)
     selectAll.addEventListener('change', () => {
       for (const tr of tbody.querySelectorAll('[data-testid="exception-row"]')) {

@@ -54,7 +54,7 @@ LIST_ATTRIBUTES: tuple[str, ...] = (
 # with a next_cursor (a short page): a filter that matches nothing cannot make a request unbounded.
 MAX_FILTERED_PAGES = 3
 # Saved-view counts read at most this many open exceptions; beyond it they say ``capped``.
-MAX_COUNTED = 1000
+MAX_COUNTED = 200
 
 
 @dataclass(frozen=True)
@@ -325,10 +325,7 @@ class ExceptionRepository:
         item = {
             **saved.model_dump(mode="json"),
             **keys.exception_key(tenant_id, saved.exception_id),
-            **queue_keys(tenant_id, saved),
-            "domain_key": saved.domain.lower(),
-            "search_id": saved.exception_id.lower(),
-            "search_summary": (saved.summary or "").lower() or None,
+            **queue_attributes(tenant_id, saved),
             "tenant_id": tenant_id,
         }
         if is_new:
@@ -382,6 +379,16 @@ def queue_keys(tenant_id: str, record: ExceptionRecord) -> dict[str, str]:
         index_keys["qspk"] = keys.queue_open_pk(tenant_id)
         index_keys["qssk"] = keys.queue_sla_sk(record.sla_deadline, record.exception_id)
     return index_keys
+
+
+def queue_attributes(tenant_id: str, record: ExceptionRecord) -> dict[str, str | None]:
+    """Everything the work queue reads besides the record: index keys and search/filter keys."""
+    return {
+        **queue_keys(tenant_id, record),
+        "domain_key": record.domain.lower(),
+        "search_id": record.exception_id.lower(),
+        "search_summary": (record.summary or "").lower() or None,
+    }
 
 
 def _index_key(item: dict[str, Any], queue: QueueIndex) -> dict[str, Any]:
