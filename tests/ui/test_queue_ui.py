@@ -152,6 +152,9 @@ def test_actions_a_role_may_not_take_are_not_offered(
     expect(page.get_by_test_id("exception-row").first).to_be_visible()
     expect(page.get_by_role("button", name="New exception")).to_have_count(1 if creates else 0)
     expect(page.get_by_test_id("select-all")).to_have_count(count)
+    page.goto("/#/playbooks")
+    expect(page.get_by_test_id("playbook-row").first).to_be_visible()
+    expect(page.get_by_test_id("new-playbook")).to_have_count(1 if "admin" in roles else 0)
 
 
 def test_a_stale_page_keeps_the_notes_and_shows_the_error_beside_the_step(

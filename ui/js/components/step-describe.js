@@ -1,5 +1,5 @@
 // One-line, human description of what a step's action will do, from its params.
-import { formatValue } from '../format.js';
+import { formatValue, formatOwner } from '../format.js';
 
 export const ACTION_LABELS = {
   notify: 'Notify',
@@ -47,7 +47,7 @@ export function describeOutcome(action) {
 
 function formatOwnerish(value) {
   // Owners come as {type, id}; everything else as compact JSON or text.
-  if (value && typeof value === 'object' && 'type' in value && 'id' in value) return `${value.type} ${value.id}`;
+  if (value && typeof value === 'object' && 'type' in value && 'id' in value) return formatOwner(value);
   return formatValue(value);
 }
 

@@ -1,5 +1,6 @@
 // #/playbooks/{id}[?version=N]: conditions, steps, version history, stats,
 // Edit (PUT -> new version) and Deactivate (DELETE).
+import { canAuthor } from '../roles.js';
 import { h, replace, icon } from '../dom.js';
 import { api, seg } from '../api.js';
 import { navigate } from '../router.js';
@@ -172,7 +173,8 @@ export async function render(root, ctx) {
         h('h1', { tabindex: '-1' }, shown.name, ' ', h('span', { class: 'version', 'data-testid': 'playbook-detail-version' }, String(shown.version))),
         shown.description ? h('p', { class: 'detail-summary' }, shown.description) : null,
       ),
-      h('div', { class: 'title-badges' }, activeBadge(latest.active), editBtn, deactivateBtn),
+      // Only admins author playbooks: others are not offered Edit or Deactivate.
+      h('div', { class: 'title-badges' }, activeBadge(latest.active), canAuthor() ? [editBtn, deactivateBtn] : null),
     ),
     confirmBox,
     h(

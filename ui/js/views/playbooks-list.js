@@ -1,4 +1,5 @@
 // #/playbooks: the tenant's playbooks (latest version of each) and the Simulate box.
+import { canAuthor } from '../roles.js';
 import { h, replace } from '../dom.js';
 import { api, seg } from '../api.js';
 import { navigate } from '../router.js';
@@ -60,7 +61,7 @@ export async function render(root, ctx) {
         'div',
         { class: 'page-head' },
         h('h1', { tabindex: '-1' }, 'Playbooks'),
-        h('div', { class: 'page-actions' }, h('a', { class: 'btn btn-primary', href: '#/playbooks/new', 'data-testid': 'new-playbook' }, '+ New playbook')),
+        h('div', { class: 'page-actions' }, canAuthor() ? h('a', { class: 'btn btn-primary', href: '#/playbooks/new', 'data-testid': 'new-playbook' }, '+ New playbook') : null),
       ),
       h('section', { class: 'card' }, err, h('div', { class: 'table-wrap' }, table)),
       simHost,
