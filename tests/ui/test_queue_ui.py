@@ -210,3 +210,21 @@ def test_keyboard_moves_opens_and_helps_and_bulk_assigns(new_page: Any, data: Ui
     page.get_by_test_id("exception-row").first.focus()
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(f"#/exceptions/{second['exception_id']}$"))
+
+
+def test_back_returns_to_the_same_page_of_the_queue(new_page: Any, data: UiData) -> None:
+    tag = uuid.uuid4().hex[:6]
+    made = [data.exception(wait=False, summary=f"{tag} paging {n}") for n in range(11)]
+    page = new_page(data.operator)
+    page.goto(f"/#/exceptions?q={tag}&limit=10")
+    expect(page.get_by_test_id("exception-row")).to_have_count(10)
+    page.get_by_test_id("next-page").click()
+    expect(page.get_by_test_id("page-info")).to_contain_text("Page 2")
+    expect(page.get_by_test_id("exception-row")).to_have_count(1)
+    expect(page).to_have_url(re.compile(r"pages="))
+    oldest = made[0]["exception_id"]
+    page.locator(f'[data-exception-id="{oldest}"] a.row-link').click()
+    expect(page.get_by_test_id("exception-title")).to_be_visible()
+    page.go_back()
+    expect(page.get_by_test_id("page-info")).to_contain_text("Page 2")
+    expect(page.locator(f'[data-exception-id="{oldest}"]')).to_be_visible()

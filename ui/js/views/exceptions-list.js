@@ -13,7 +13,7 @@ import { canCreate, canOperate, username } from '../roles.js';
 import { bulkBar } from '../components/bulk-actions.js';
 import { keyboardHelp } from '../components/keyboard-help.js';
 
-const LIMITS = [25, 50, 100, 200];
+const LIMITS = [10, 25, 50, 100, 200];
 const OPEN_STATUSES = STATUSES.filter((s) => s !== 'resolved' && s !== 'closed');
 const SORTS = [
   ['created_at', 'Newest first'],
