@@ -163,8 +163,12 @@ def test_a_stale_page_keeps_the_notes_and_shows_the_error_beside_the_step(
     ex = data.exception()
     page = new_page(data.operator)
     open_detail(page, ex["exception_id"])
-    # A colleague completes step 1 while this page is open.
+    expect(page.get_by_test_id("timeline-event").first).to_be_visible()
+    # A colleague takes the exception and completes step 1 while this page is open.
     raj = api.token(data.tenant, "raj.patel", ["operator"])
+    api.call(
+        "PATCH", f"/api/exceptions/{ex['exception_id']}", {"owner": {"type": "user", "id": "raj.patel"}}, raj
+    )
     api.act(f"/api/exceptions/{ex['exception_id']}/playbook/steps/1/complete", {}, raj)
 
     page.get_by_test_id("step-notes").fill("Called the desk, they confirm")
@@ -178,6 +182,7 @@ def test_a_stale_page_keeps_the_notes_and_shows_the_error_beside_the_step(
     expect(error).not_to_contain_text("STEP_OUT_OF_ORDER")
     expect(page.get_by_test_id("step-notes")).to_have_value("Called the desk, they confirm")
     expect(page.get_by_test_id("panel-news")).to_contain_text("Step 1 was completed by raj.patel")
+    expect(page.get_by_test_id("page-news")).to_contain_text("raj.patel: Owner set to raj.patel")
 
 
 def test_keyboard_moves_opens_and_helps_and_bulk_assigns(new_page: Any, data: UiData) -> None:

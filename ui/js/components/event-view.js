@@ -200,6 +200,14 @@ function quoteBlock(text, { repeated = false, collapsed = false } = {}) {
  * repeated explanation collapses; ``context.superseded`` marks an agent suggestion a later one
  * replaced (shown small, its text collapsed).
  */
+/** The one-line headline of an event, as the timeline shows it. */
+export function eventHeadline(ev) {
+  const payload = ev.payload && typeof ev.payload === 'object' ? ev.payload : {};
+  const { get } = reader(payload);
+  const render = RENDERERS[ev.event_type];
+  return (render ? render(get, payload) : fallback(get, payload)).headline;
+}
+
 export function eventItem(ev, context = {}) {
   const seen = context.seen || new Set();
   const superseded = Boolean(context.superseded && context.superseded.has(ev.event_id));

@@ -7,7 +7,7 @@ import { severityBadge, statusBadge } from '../components/badges.js';
 import { errorSlot, showApiError, loading } from '../components/feedback.js';
 import { playbookPanel } from '../components/playbook-panel.js';
 import { timeline } from '../components/timeline.js';
-import { setPlaybookNames } from '../components/event-view.js';
+import { setPlaybookNames, eventHeadline } from '../components/event-view.js';
 import { playbookIndex } from '../playbook-cache.js';
 import { canOperate, username } from '../roles.js';
 import { headerActions } from '../components/header-actions.js';
@@ -97,6 +97,9 @@ export async function render(root, ctx) {
   const headerHost = h('section', { class: 'card detail-header', 'aria-label': 'Exception details' }, loading('Loading exception…'));
   const slaEl = h('span', { class: 'sla', 'data-testid': 'sla-countdown' });
   const pageErr = errorSlot();
+  // What colleagues did while this page was open ("raj.patel: status in progress → resolved").
+  const news = h('p', { class: 'page-news', role: 'status', 'data-testid': 'page-news', hidden: true });
+  let lastSeq = null;
   let exception = null;
 
   const operator = canOperate();
@@ -116,6 +119,7 @@ export async function render(root, ctx) {
       { class: 'container detail' },
       h('a', { class: 'back-link', href: '#/exceptions' }, icon('arrowLeft'), 'Exceptions'),
       pageErr,
+      news,
       headerHost,
       actions ? actions.el : null,
       columns,
@@ -178,6 +182,7 @@ export async function render(root, ctx) {
       const items = await fetchAll(`/api/exceptions/${seg(id)}/events`, { limit: 200 }, { signal: ctx.signal });
       if (!ctx.alive()) return;
       tl.update(items);
+      announceOthers(items);
       // Once the agents have decided (assigned or not), stop saying they are triaging.
       if (items.some((ev) => ev.event_type === 'PolicyEvaluated' || ev.event_type === 'PlaybookRecalculated')) {
         panel.setWaiting(false);
@@ -187,6 +192,20 @@ export async function render(root, ctx) {
       if (!ctx.alive() || e.name === 'AbortError') return;
       tl.showLoadError(e);
     }
+  }
+
+  const WORTH_TELLING = new Set(['OwnerAssigned', 'StatusChanged', 'ExceptionUpdated', 'CommentAdded', 'PlaybookRecalculated']);
+  function announceOthers(items) {
+    const newest = items.length ? items[items.length - 1].seq : 0;
+    if (lastSeq !== null) {
+      const theirs = items.filter((ev) => ev.seq > lastSeq && ev.actor_type === 'human' && ev.actor_id !== username() && WORTH_TELLING.has(ev.event_type));
+      if (theirs.length) {
+        const said = theirs.map((ev) => `${ev.actor_id}: ${eventHeadline(ev)}`).join(' · ');
+        news.textContent = `Changed by others while you were here — ${said}`;
+        news.hidden = false;
+      }
+    }
+    lastSeq = Math.max(lastSeq ?? 0, newest);
   }
 
   function refreshWithFollowUp() {
