@@ -33,19 +33,21 @@ from ..execution.approval import is_high_risk
 from ..execution.templates import placeholders
 from ..matching.guardrails import Guardrails
 from ..matching.ranking import rank_key
-from ..models.enums import ActionType, Severity
+from ..models.enums import ActionType
+from ..models.enums import Severity as ExceptionSeverity
 from ..models.packs import DomainPack, PackSet, PolicyPack
 from ..models.playbook import PlaybookVersion
 from . import regions
 
-ERROR = "error"
-WARNING = "warning"
+Severity = Literal["error", "warning"]
+ERROR: Severity = "error"
+WARNING: Severity = "warning"
 MATCH_PATH = "conditions.match"
 
 
 @dataclass(frozen=True)
 class Finding:
-    severity: Literal["error", "warning"]
+    severity: Severity
     rule: str
     path: str
     message: str
@@ -238,7 +240,7 @@ def _approvals(playbook: PlaybookVersion, context: LintContext) -> list[Finding]
     approval = context.policy.human_approval
     by_severity = sorted(
         (s for s in regions.severities(playbook.conditions.match) if s in approval.severities),
-        key=lambda s: list(Severity).index(s),
+        key=lambda s: list(ExceptionSeverity).index(s),
     )
     findings: list[Finding] = []
     for index, step in enumerate(playbook.steps):

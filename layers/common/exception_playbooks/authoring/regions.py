@@ -15,13 +15,15 @@ numbers, strings, booleans, null, objects, missing) decides every question exact
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from ..errors import ValidationFailed
 from ..matching.compiler import compile_match
 from ..matching.facts import MISSING, fact_sheet
 from ..matching.glob import compile_glob, has_wildcard
@@ -104,10 +106,7 @@ def implies(narrow: Mapping[str, Any], broad: Mapping[str, Any]) -> bool:
     """True only if every exception ``narrow`` holds for is one ``broad`` holds for too.
 
     ``narrow`` is assumed satisfiable (check ``never_holds`` first)."""
-    for key, expected in broad.items():
-        if not _implies_key(narrow, key, expected):
-            return False
-    return True
+    return all(_implies_key(narrow, key, expected) for key, expected in broad.items())
 
 
 def _implies_key(narrow: Mapping[str, Any], key: str, expected: Any) -> bool:
@@ -125,8 +124,9 @@ def _implies_key(narrow: Mapping[str, Any], key: str, expected: Any) -> bool:
         mine = narrow.get("policy_tags")
         return isinstance(mine, list) and set(expected) <= set(mine)
     if key == "attributes":
-        mine = narrow.get("attributes") if isinstance(narrow.get("attributes"), dict) else {}
-        return all(_path_implies(mine.get(path), operators) for path, operators in expected.items())
+        found = narrow.get("attributes")
+        paths: dict[str, Any] = found if isinstance(found, dict) else {}
+        return all(_path_implies(paths.get(path), operators) for path, operators in expected.items())
     if key == "any_of":
         if narrow.get("any_of") == expected:
             return True
@@ -150,18 +150,19 @@ def _path_implies(narrow: dict[str, Any] | None, broad: dict[str, Any]) -> bool:
         return False  # narrow says nothing of this path: a missing value fails broad (bar exists:false)
     if all(op in narrow and narrow[op] == operand for op, operand in broad.items()):
         return True  # broad's operators are among narrow's
+    holds, also = _predicate(_key(narrow)), _predicate(_key(broad))
+    if holds is None or also is None:
+        return False
     if "glob" in narrow or "glob" in broad:
         finite = _finite_strings(narrow)
-        if finite is None:
-            return False
-        holds = _predicate(_key(narrow))
-        return all(_predicate(_key(broad))(value) for value in finite if holds(value))
-    holds, also = _predicate(_key(narrow)), _predicate(_key(broad))
+        return finite is not None and all(also(value) for value in finite if holds(value))
     return all(also(value) for value in _probes(narrow, broad) if holds(value))
 
 
 def _satisfiable(operators: dict[str, Any]) -> bool:
     holds = _predicate(_key(operators))
+    if holds is None:
+        return True
     if any(holds(value) for value in _probes(operators)):
         return True
     if "glob" not in operators:
@@ -195,8 +196,8 @@ def _probes(*operator_sets: dict[str, Any]) -> list[Any]:
     ordered = sorted(numbers, key=float)
     if ordered:
         floats = [float(n) for n in ordered]
-        probes += ordered + [floats[0] - 1, floats[-1] + 1]
-        probes += [(low + high) / 2 for low, high in zip(floats, floats[1:], strict=False)]
+        probes += [*ordered, floats[0] - 1, floats[-1] + 1]
+        probes += [(low + high) / 2 for low, high in itertools.pairwise(floats)]
     else:
         probes.append(0)
     texts = sorted(strings)
@@ -219,9 +220,12 @@ def _key(operators: dict[str, Any]) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _predicate(key: str) -> Any:
+def _predicate(key: str) -> Callable[[Any], bool] | None:
     """The real matcher's test for one path's operators, applied to a bare value."""
-    compiled = compile_match({"attributes": {_PROBE_KEY: json.loads(key)}})
+    try:
+        compiled = compile_match({"attributes": {_PROBE_KEY: json.loads(key)}})
+    except ValidationFailed:
+        return None  # operators the language refuses: no claim either way
 
     def holds(value: Any) -> bool:
         attributes = {} if value is MISSING else {_PROBE_KEY: value}

@@ -274,7 +274,7 @@ def _revision_moved(draft: Draft) -> Conflict:
 def _draft_answer(
     repos: Repositories, principal: Principal, draft: Draft, packs: TenantPacks
 ) -> dict[str, Any]:
-    playbook = draft_version(repos, draft)
+    playbook = draft_version(repos, principal, draft)
     findings = lint(playbook, lint_context(repos, principal.tenant_id, playbook, packs))
     return {**draft.to_api(), "lint": lint_summary(findings)}
 
@@ -310,22 +310,11 @@ def authoring_document(playbook: PlaybookVersion) -> dict[str, Any]:
     }
 
 
-def draft_version(repos: Repositories, draft: Draft) -> PlaybookVersion:
+def draft_version(repos: Repositories, principal: Principal, draft: Draft) -> PlaybookVersion:
     """The draft as the version it would publish as (created now; its base's id, or the draft id)."""
     body = PlaybookInput.model_validate(draft.body)
-    version = (draft.base_version or 0) + 1
-    return PlaybookVersion(
-        playbook_id=draft.playbook_id or draft.draft_id,
-        version=version,
-        name=body.name,
-        description=body.description,
-        conditions={"match": body.conditions.match, "priority": body.conditions.priority},
-        steps=tuple(
-            {"step_order": order, **step.model_dump(mode="json")} for order, step in enumerate(body.steps, 1)
-        ),
-        created_at=iso(repos.clock()),
-        created_by=draft.updated_by,
-        active=True,
+    return new_version(
+        repos, principal, body, draft.playbook_id or draft.draft_id, (draft.base_version or 0) + 1
     )
 
 
@@ -342,7 +331,7 @@ def simulate_draft(repos: Repositories, principal: Principal, draft_id: str, raw
     principal.require(VIEW)
     request: SimulateRequest = parse_model(SimulateRequest, raw)
     tenant = principal.tenant_id
-    draft = draft_version(repos, repos.drafts.get(tenant, draft_id))
+    draft = draft_version(repos, principal, repos.drafts.get(tenant, draft_id))
     if request.exception_id is not None:
         record = operations.load_exception(repos, tenant, request.exception_id)
         exception_id: str | None = record.exception_id
@@ -390,7 +379,7 @@ def preview_impact(
     reads = build_repositories(counted, repos.clock, repos.ids)
     tenant = principal.tenant_id
     stored = reads.drafts.get(tenant, draft_id)
-    draft = draft_version(repos, stored)
+    draft = draft_version(repos, principal, stored)
     now = repos.clock()
     since = iso(now - timedelta(days=budget.days))
     tally = ImpactTally(draft_playbook_id=draft.playbook_id, base_playbook_id=stored.playbook_id)
@@ -497,7 +486,7 @@ def diff_draft(repos: Repositories, principal: Principal, draft_id: str) -> dict
     base: dict[str, Any] = {}
     if draft.playbook_id is not None and draft.base_version is not None:
         base = authoring_document(repos.playbooks.get(tenant, draft.playbook_id, draft.base_version))
-    document = authoring_document(draft_version(repos, draft))
+    document = authoring_document(draft_version(repos, principal, draft))
     return {
         "draft_id": draft_id,
         "playbook_id": draft.playbook_id,
@@ -619,8 +608,8 @@ class DiffOut(BaseModel):
     )
     priority: dict[str, Any] | None
     steps: list[dict[str, Any]] = Field(
-        description="{change: unchanged|changed|moved|added|removed, before_order, after_order, before, after, "
-        "changed_fields}"
+        description="{change: unchanged|changed|moved|added|removed, before_order, after_order, "
+        "before, after, changed_fields}"
     )
     from_: DiffSideOut = Field(alias="from")
     to: DiffSideOut
