@@ -89,6 +89,14 @@ def test_draft_lint_preview_publish(new_page: Any, data: UiData) -> None:
     expect(page.get_by_test_id("playbook-detail-version")).to_have_text("1")
 
 
+def expect_the_change(page: Any) -> None:
+    """A step added before the unchanged one, and the priority changed, side by side."""
+    diff = page.get_by_test_id("diff-view")
+    expect(diff.locator('[data-testid=diff-step][data-change="added"]')).to_contain_text("Escalate")
+    expect(diff.locator('[data-testid=diff-step][data-change="unchanged"]')).to_contain_text("Note it")
+    expect(page.get_by_test_id("diff-fields")).to_contain_text("priority")
+
+
 def test_edit_as_draft_then_diff_side_by_side(new_page: Any, data: UiData) -> None:
     created = data.api.call("POST", "/api/playbooks", document("UI diffed", {}, priority=3), data.admin)
     page = new_page(data.admin)
@@ -106,16 +114,12 @@ def test_edit_as_draft_then_diff_side_by_side(new_page: Any, data: UiData) -> No
     expect(page.get_by_test_id("draft-status")).to_contain_text("saved")
 
     page.get_by_test_id("draft-diff").click()
-    diff = page.get_by_test_id("diff-view")
-    expect(diff.locator('[data-testid=diff-step][data-change="added"]')).to_contain_text("Escalate")
-    expect(diff.locator('[data-testid=diff-step][data-change="unchanged"]')).to_contain_text("Note it")
-    expect(page.get_by_test_id("diff-fields")).to_contain_text("priority")
+    expect_the_change(page)
 
     page.get_by_test_id("draft-publish").click()
     expect(page.get_by_test_id("playbook-detail-version")).to_have_text("2")
     page.get_by_test_id("compare-versions").click()
-    diff = page.get_by_test_id("diff-view")
-    expect(diff.locator('[data-testid=diff-step][data-change="added"]')).to_contain_text("Escalate")
+    expect_the_change(page)
     expect(page.get_by_test_id("diff-from")).to_have_value("1")
     expect(page.get_by_test_id("diff-to")).to_have_value("2")
 

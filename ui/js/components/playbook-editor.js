@@ -134,40 +134,26 @@ export function playbookEditor({ mode, playbookId, initial, onSaved, onCancel, o
     }
     return parsed.value;
   };
-  check.addEventListener('click', async () => {
-    clearError(err);
-    const doc = documentOrError();
-    if (!doc) return;
-    const restore = setBusy(check, 'Checking…');
-    try {
-      const body = { playbook: doc };
-      if (playbookId) body.playbook_id = playbookId;
-      showFindings(await api.post('/api/playbooks/lint', body));
-    } catch (e) {
-      showApiError(err, e);
-    } finally {
-      restore();
-    }
-  });
-  if (saveDraft) {
-    saveDraft.addEventListener('click', async () => {
+  /** Runs `action(body)` on the parsed document ({playbook, playbook_id?}) with `button` busy. */
+  const onDocument = (button, busyLabel, action) =>
+    button.addEventListener('click', async () => {
       clearError(err);
       const doc = documentOrError();
       if (!doc) return;
-      const restore = setBusy(saveDraft, 'Saving draft…');
+      const restore = setBusy(button, busyLabel);
+      const body = { playbook: doc };
+      if (playbookId) body.playbook_id = playbookId;
       try {
-        const body = { playbook: doc };
-        if (mode === 'edit' && playbookId) body.playbook_id = playbookId;
-        const draft = await api.post('/api/playbook-drafts', body);
-        restore();
-        onDraftSaved(draft);
+        await action(body);
       } catch (e) {
-        restore();
         showApiError(err, e);
         if (e.fieldErrors && e.fieldErrors.length) showFindings(problemsAsLint(e.fieldErrors));
+      } finally {
+        restore();
       }
     });
-  }
+  onDocument(check, 'Checking…', async (body) => showFindings(await api.post('/api/playbooks/lint', body)));
+  if (saveDraft) onDocument(saveDraft, 'Saving draft…', async (body) => onDraftSaved(await api.post('/api/playbook-drafts', body)));
 
   format.addEventListener('click', () => {
     const parsed = parseJson(textarea.value);

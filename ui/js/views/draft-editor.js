@@ -3,7 +3,7 @@
 import { h, replace, icon } from '../dom.js';
 import { api, seg } from '../api.js';
 import { navigate } from '../router.js';
-import { errorSlot, showApiError, setBusy, loading, announce } from '../components/feedback.js';
+import { errorSlot, showApiError, setBusy, loading, announce, loadView } from '../components/feedback.js';
 import { playbookEditor } from '../components/playbook-editor.js';
 import { simulateBox } from '../components/simulate.js';
 import { impactCard, diffView } from '../components/authoring.js';
@@ -15,16 +15,8 @@ export async function render(root, ctx) {
   const err = errorSlot();
   const container = h('div', { class: 'container' }, h('a', { class: 'back-link', href: '#/playbooks' }, icon('arrowLeft'), 'Playbooks'), err, loading('Loading draft…'));
   replace(root, container);
-  let draft;
-  try {
-    draft = await api.get(`/api/playbook-drafts/${seg(id)}`, { signal: ctx.signal });
-  } catch (e) {
-    if (!ctx.alive() || e.name === 'AbortError') return;
-    container.lastChild.remove();
-    showApiError(err, e);
-    return;
-  }
-  if (!ctx.alive()) return;
+  const draft = await loadView(ctx, container, err, () => api.get(`/api/playbook-drafts/${seg(id)}`, { signal: ctx.signal }));
+  if (!draft) return;
 
   let revision = draft.revision;
   const publish = h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'draft-publish' }, h('span', { class: 'btn-label' }, 'Publish'));

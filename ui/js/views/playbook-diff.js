@@ -2,7 +2,7 @@
 import { h, replace, icon } from '../dom.js';
 import { api, seg } from '../api.js';
 import { navigate } from '../router.js';
-import { errorSlot, showApiError, loading } from '../components/feedback.js';
+import { errorSlot, loading, loadView } from '../components/feedback.js';
 import { diffView } from '../components/authoring.js';
 
 function versionSelect(label, value, latest, testid) {
@@ -16,19 +16,9 @@ export async function render(root, ctx) {
   const err = errorSlot();
   const container = h('div', { class: 'container' }, h('a', { class: 'back-link', href: `#/playbooks/${seg(id)}` }, icon('arrowLeft'), 'Playbook'), err, loading('Comparing…'));
   replace(root, container);
-  let diff;
-  try {
-    diff = await api.get(`/api/playbooks/${seg(id)}/diff`, {
-      query: { from_version: ctx.query.from || undefined, to_version: ctx.query.to || undefined },
-      signal: ctx.signal,
-    });
-  } catch (e) {
-    if (!ctx.alive() || e.name === 'AbortError') return;
-    container.lastChild.remove();
-    showApiError(err, e);
-    return;
-  }
-  if (!ctx.alive()) return;
+  const query = { from_version: ctx.query.from || undefined, to_version: ctx.query.to || undefined };
+  const diff = await loadView(ctx, container, err, () => api.get(`/api/playbooks/${seg(id)}/diff`, { query, signal: ctx.signal }));
+  if (!diff) return;
   const latest = Math.max(diff.to.version, diff.from.version, Number(ctx.query.latest) || 0);
   const from = versionSelect('From', diff.from.version, latest, 'diff-from');
   const to = versionSelect('To', diff.to.version, latest, 'diff-to');
