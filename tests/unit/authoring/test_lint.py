@@ -172,3 +172,15 @@ def test_tools_and_action_types_the_policy_refuses() -> None:
 def test_has_errors() -> None:
     assert has_errors([Finding("error", "x", "p", "m")])
     assert not has_errors([Finding("warning", "x", "p", "m")])
+
+
+def test_every_rule_is_documented_in_the_guide() -> None:
+    import re
+    from pathlib import Path
+
+    from exception_playbooks.authoring import lint as module
+
+    source = Path(module.__file__).read_text(encoding="utf-8")
+    rules = set(re.findall(r'Finding\(\s*(?:ERROR|WARNING),\s*"([a-z_]+)"', source))
+    guide = (Path(__file__).resolve().parents[3] / "docs" / "playbooks.md").read_text(encoding="utf-8")
+    assert rules and all(f"| `{rule}` |" in guide for rule in rules), rules
