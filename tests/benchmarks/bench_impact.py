@@ -40,6 +40,7 @@ def _environment() -> None:
 
 
 def _playbooks(repos: Any) -> None:
+    from exception_playbooks.models.enums import ActionType
     from exception_playbooks.models.playbook import Conditions, PlaybookVersion, Step
 
     rng = random.Random(7)
@@ -65,7 +66,10 @@ def _playbooks(repos: Any) -> None:
                             conditions=Conditions(match=match, priority=rng.choice([0, 10, 50])),
                             steps=(
                                 Step(
-                                    step_order=1, name="Note", action_type="add_comment", params={"text": "x"}
+                                    step_order=1,
+                                    name="Note",
+                                    action_type=ActionType.ADD_COMMENT,
+                                    params={"text": "x"},
                                 ),
                             ),
                             created_at=f"2026-01-01T00:00:{number % 60:02d}.000Z",

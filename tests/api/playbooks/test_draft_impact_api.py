@@ -29,7 +29,7 @@ def new_exception(api: ApiClient, number: int, severity: str, **attributes: Any)
     }
     response = api.call("POST", "/api/exceptions", body=body, user=OPERATOR)
     assert response.status == 201, response.body
-    return body["exception_id"]
+    return str(body["exception_id"])
 
 
 def test_preview_equals_the_matcher_over_the_same_exceptions(api: ApiClient, tenant: Repositories) -> None:

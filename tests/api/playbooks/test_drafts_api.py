@@ -203,3 +203,29 @@ def test_lint_endpoint_answers_any_document(api: ApiClient, tenant: Repositories
         user=VIEWER,
     )
     assert itself.body == {"ok": True, "errors": 0, "warnings": 0, "findings": []}
+
+
+def test_what_a_save_and_a_publish_cost(api: ApiClient, tenant: Repositories) -> None:
+    """Counted AWS calls: a save validates and lints with fresh packs; publishing adds one transaction."""
+    from local.aws_calls import count_aws_calls
+
+    with count_aws_calls() as saving:
+        draft = save_draft(api, simple_body("Counted"))
+    assert saving.names == [
+        "dynamodb.PutItem",  # the draft (validation of a body without tools needs no pack)
+        "dynamodb.Query",  # lint: the live candidates of the domain
+        "dynamodb.Query",  # lint: the recent exceptions' attribute names (one page)
+        "dynamodb.GetItem",  # lint: the policy pack (fresh: authoring never trusts a warm copy)
+        "dynamodb.GetItem",  # lint: the domain pack
+    ]
+    with count_aws_calls() as publishing:
+        response = api.call("POST", DRAFT + "/publish", {"draft_id": draft["draft_id"]}, user=ADMIN)
+    assert response.status == 200, response.body
+    assert publishing.names == [
+        "dynamodb.GetItem",  # the draft
+        "dynamodb.Query",  # lint: candidates
+        "dynamodb.Query",  # lint: recent exceptions
+        "dynamodb.GetItem",  # lint: the policy pack
+        "dynamodb.GetItem",  # lint: the domain pack
+        "dynamodb.TransactWriteItems",  # version + LATEST + draft deletion, all or nothing
+    ]

@@ -16,7 +16,7 @@ from exception_playbooks.authoring.lint import LintContext, lint
 from exception_playbooks.matching.effective import EffectiveView
 from exception_playbooks.matching.engine import select_for_view
 from exception_playbooks.matching.facts import MISSING
-from exception_playbooks.models.enums import Severity
+from exception_playbooks.models.enums import ActionType, Severity
 from exception_playbooks.models.packs import PackSet, PolicyPack
 from exception_playbooks.models.playbook import Conditions, PlaybookVersion, Step
 from hypothesis import HealthCheck, given, settings
@@ -101,7 +101,7 @@ def make(match: dict[str, Any], priority: int) -> PlaybookVersion:
         version=1,
         name=f"P{number}",
         conditions=Conditions(match=match, priority=priority),
-        steps=(Step(step_order=1, name="Note", action_type="add_comment", params={"text": "x"}),),
+        steps=(Step(step_order=1, name="Note", action_type=ActionType.ADD_COMMENT, params={"text": "x"}),),
         created_at=f"2026-01-01T00:{number // 60 % 60:02d}:{number % 60:02d}.000Z",
     )
 
