@@ -66,12 +66,11 @@ def test_draft_lint_preview_publish(new_page: Any, data: UiData) -> None:
     page.get_by_test_id("draft-publish").click()
     expect(page.get_by_test_id("error-message")).to_contain_text("LINT_FAILED")
 
+    # The preview runs on the draft being edited: the unsaved text is saved first.
     editor.fill(json.dumps(document("UI draft", {"severity_in": ["low", "high"]}), indent=2))
-    page.get_by_test_id("draft-save").click()
+    page.get_by_test_id("impact-run").click()
     expect(page.get_by_test_id("draft-status")).to_contain_text("Revision 2 saved")
     expect(page.get_by_test_id("lint-findings")).to_contain_text("Ready to publish")
-
-    page.get_by_test_id("impact-run").click()
     result = page.get_by_test_id("impact-result")
     expect(result).to_be_visible()
     expect(page.get_by_test_id("impact-captured")).to_contain_text("Captured: 1")

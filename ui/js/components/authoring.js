@@ -56,7 +56,7 @@ export function impactView(res) {
 }
 
 /** Impact preview card for a draft. */
-export function impactCard(draftId) {
+export function impactCard(draftId, { before = null } = {}) {
   const days = field('Recent = created within (days)', h('input', { type: 'number', min: '0', max: '90', value: '7', 'data-testid': 'impact-days' }));
   const run = h('button', { type: 'button', class: 'btn', 'data-testid': 'impact-run' }, h('span', { class: 'btn-label' }, 'Preview impact'));
   const err = errorSlot();
@@ -65,6 +65,7 @@ export function impactCard(draftId) {
     clearError(err);
     const restore = setBusy(run, 'Evaluating…');
     try {
+      if (before) await before();
       const res = await api.get(`/api/playbook-drafts/${seg(draftId)}/impact`, { query: { days: days.input.value || 7 } });
       replace(host, impactView(res));
     } catch (e) {

@@ -20,7 +20,7 @@ function example(domain) {
   );
 }
 
-export function simulateBox({ domain, endpoint = '/api/playbooks/simulate', title = 'Simulate matching' } = {}) {
+export function simulateBox({ domain, endpoint = '/api/playbooks/simulate', title = 'Simulate matching', before = null } = {}) {
   const titleId = uid('sim');
   const modeName = uid('mode');
   const jsonRadio = h('input', { type: 'radio', name: modeName, value: 'json', checked: true });
@@ -88,6 +88,7 @@ export function simulateBox({ domain, endpoint = '/api/playbooks/simulate', titl
     const restore = setBusy(run, 'Simulating…');
     result.setAttribute('aria-busy', 'true');
     try {
+      if (before) await before();
       const res = await api.post(endpoint, body);
       replace(result, reasoningView(res, { mode: 'simulate', open: true }));
     } catch (e) {

@@ -33,6 +33,7 @@ export async function render(root, ctx) {
     saveTestId: 'draft-save',
     onSubmit: (doc) => api.put(`/api/playbook-drafts/${seg(id)}`, { playbook: doc, revision }),
     onSaved: (saved) => {
+      dirty = false;
       revision = saved.revision;
       status.textContent = `Revision ${revision} saved · not live: matching and agents never see a draft`;
       editor.showFindings(saved.lint);
@@ -41,10 +42,26 @@ export async function render(root, ctx) {
     extraActions: [publish, diffButton, discard],
   });
   editor.showFindings(draft.lint);
+  // Simulate, preview and publish act on the draft being edited: unsaved text is saved first.
+  let dirty = false;
+  editor.editor.textarea.addEventListener('input', () => {
+    dirty = true;
+  });
+  const saveIfEdited = async () => {
+    if (!dirty) return;
+    const doc = editor.documentOrError();
+    if (!doc) throw new Error('Fix the JSON first.');
+    const saved = await api.put(`/api/playbook-drafts/${seg(id)}`, { playbook: doc, revision });
+    revision = saved.revision;
+    dirty = false;
+    status.textContent = `Revision ${revision} saved · not live: matching and agents never see a draft`;
+    editor.showFindings(saved.lint);
+  };
 
   publish.addEventListener('click', async () => {
     const restore = setBusy(publish, 'Publishing…');
     try {
+      await saveIfEdited();
       const res = await api.post(`/api/playbook-drafts/${seg(id)}/publish`, { revision });
       invalidatePlaybooks();
       setFlash(`Published “${res.playbook.name}” as version ${res.playbook.version}.`);
@@ -94,7 +111,7 @@ export async function render(root, ctx) {
     ),
     h('section', { class: 'card' }, editor),
     diffHost,
-    h('div', { class: 'pb-columns' }, h('div', { class: 'stack' }, impactCard(id)), h('div', { class: 'stack' }, simulateBox({ domain, endpoint: `/api/playbook-drafts/${seg(id)}/simulate`, title: 'Simulate with this draft' }))),
+    h('div', { class: 'pb-columns' }, h('div', { class: 'stack' }, impactCard(id, { before: saveIfEdited })), h('div', { class: 'stack' }, simulateBox({ domain, endpoint: `/api/playbook-drafts/${seg(id)}/simulate`, title: 'Simulate with this draft', before: saveIfEdited }))),
   );
   container.querySelector('h1')?.focus({ preventScroll: true });
 }
