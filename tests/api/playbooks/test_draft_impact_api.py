@@ -144,3 +144,18 @@ def test_preview_is_bounded_by_its_budget(api: ApiClient, tenant: Repositories) 
     assert answer["cost"]["examined"] == 5
     assert answer["cost"]["truncated"] is True and answer["cost"]["stopped_by"] == "max_exceptions"
     assert answer["evaluated"] == 5
+
+
+def test_preview_evaluates_a_bounded_number_of_domains(api: ApiClient, tenant: Repositories) -> None:
+    from exception_playbooks.auth import Principal as Caller
+    from exception_playbooks.models.enums import Role
+    from exception_playbooks.usecases.authoring import ImpactBudget, preview_impact
+
+    for n, domain in enumerate(["Alpha", "Beta", "Gamma"], start=1):
+        body = {"exception_id": f"EX-{n}", "domain": domain, "exception_type": "T"}
+        assert api.call("POST", "/api/exceptions", body=body, user=OPERATOR).status == 201
+    draft = api.call("POST", "/api/playbook-drafts", body={"playbook": simple_body("New")}, user=ADMIN).body
+    caller = Caller(TENANT_A, "vic", frozenset({Role.VIEWER}))
+    answer = preview_impact(tenant, caller, draft["draft_id"], ImpactBudget(max_domains=2))
+    assert answer["evaluated"] == 2 and answer["cost"]["skipped_other_domains"] == 1
+    assert answer["cost"]["calls"]["query"] == 1 + 2  # one page, one candidates query per domain

@@ -360,6 +360,7 @@ class ImpactBudget:
     max_exceptions: int = 2000  # items examined at most
     page_size: int = 200  # items per list-index Query
     max_seconds: float = 5.0  # wall time at most (checked between pages)
+    max_domains: int = 50  # distinct domains evaluated (each costs a candidates query and packs)
 
 
 def preview_impact(
@@ -384,7 +385,7 @@ def preview_impact(
     since = iso(now - timedelta(days=budget.days))
     tally = ImpactTally(draft_playbook_id=draft.playbook_id, base_playbook_id=stored.playbook_id)
     live: dict[str, tuple[list[PlaybookVersion], list[PlaybookVersion], PackSet]] = {}
-    examined = in_window = open_older = pages = 0
+    examined = in_window = open_older = pages = other_domains = 0
     cursor: str | None = None
     stopped_by = "end_of_index"
     while True:
@@ -405,6 +406,9 @@ def preview_impact(
             in_window += recent
             open_older += not recent
             key = record.domain.casefold()
+            if key not in live and len(live) >= budget.max_domains:
+                other_domains += 1  # bounded reads: a domain beyond the budget is not evaluated
+                continue
             if key not in live:
                 current = reads.playbooks.candidates(tenant, record.domain)
                 packs = reads.packs.pack_set(tenant, record.domain)
@@ -433,6 +437,7 @@ def preview_impact(
             "reads": counted.total,
             "calls": dict(sorted(counted.calls.items())),
             "domains": len(live),
+            "skipped_other_domains": other_domains,
             "seconds": round(monotonic() - started, 3),
             "truncated": stopped_by != "end_of_index",
             "stopped_by": stopped_by,
@@ -440,6 +445,7 @@ def preview_impact(
                 "max_exceptions": budget.max_exceptions,
                 "page_size": budget.page_size,
                 "max_seconds": budget.max_seconds,
+                "max_domains": budget.max_domains,
             },
         },
     }
