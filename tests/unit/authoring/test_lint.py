@@ -114,6 +114,13 @@ def test_shadowed_by_a_broader_higher_ranked_compliant_playbook() -> None:
     assert rules(narrow, catalogue=(noisy,), policy=blocked) == []
 
 
+def test_a_stored_playbook_with_broken_conditions_shadows_nothing() -> None:
+    broken = playbook(
+        {"severity": "urgent"}, priority=99, playbook_id="pb-broken", created_at="2026-01-01T00:00:00.000Z"
+    )
+    assert rules(playbook({}, priority=1), catalogue=(broken,)) == []
+
+
 def test_shadows_warns_when_the_new_playbook_would_silence_a_live_one() -> None:
     live = playbook(
         {"severity": "high"}, priority=5, playbook_id="pb-live", created_at="2026-01-01T00:00:00.000Z"

@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 from ..execution.approval import is_high_risk
 from ..execution.templates import placeholders
+from ..matching.compiled import compiled_playbook
 from ..matching.guardrails import Guardrails
 from ..matching.ranking import rank_key
 from ..models.enums import ActionType
@@ -150,6 +151,8 @@ def _shadowing(playbook: PlaybookVersion, context: LintContext) -> list[Finding]
     for other in context.catalogue:
         if not other.active or other.playbook_id == playbook.playbook_id:
             continue
+        if compiled_playbook(other).match is None:
+            continue  # stored conditions that no longer validate never match: they shadow nothing
         theirs = rank_key(other)
         if theirs < mine and regions.implies(match, other.conditions.match):
             if not guardrails.violations(other):
