@@ -159,3 +159,24 @@ def test_preview_evaluates_a_bounded_number_of_domains(api: ApiClient, tenant: R
     answer = preview_impact(tenant, caller, draft["draft_id"], ImpactBudget(max_domains=2))
     assert answer["evaluated"] == 2 and answer["cost"]["skipped_other_domains"] == 1
     assert answer["cost"]["calls"]["query"] == 1 + 2  # one page, one candidates query per domain
+
+
+def test_the_preview_reads_a_slim_projection_page_by_page(api: ApiClient, tenant: Repositories) -> None:
+    from exception_playbooks.repository.matching_reads import newest_exceptions
+
+    for n in range(1, 4):
+        body = {
+            "exception_id": f"EX-{n}",
+            "domain": DOMAIN,
+            "exception_type": "SETTLEMENT_FAIL",
+            "summary": "long text",
+            "raw_payload": {"source": "x" * 1000},
+            "attributes": {"n": n},
+        }
+        assert api.call("POST", "/api/exceptions", body=body, user=OPERATOR).status == 201
+    first, start = newest_exceptions(tenant.dynamo, TENANT_A, 2, None)
+    assert [r.exception_id for r in first] == ["EX-3", "EX-2"] and start is not None
+    assert first[0].raw_payload is None and first[0].summary is None  # not read
+    assert first[0].attributes == {"n": 3} and first[0].created_at
+    rest, end = newest_exceptions(tenant.dynamo, TENANT_A, 2, start)
+    assert [r.exception_id for r in rest] == ["EX-1"] and end is None

@@ -126,6 +126,7 @@ class Dynamo:
         start_key: dict[str, Any] | None = None,
         forward: bool = True,
         consistent: bool = False,
+        projection: str | None = None,
     ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         kwargs: dict[str, Any] = {
             "TableName": table,
@@ -145,6 +146,8 @@ class Dynamo:
             kwargs["Limit"] = limit
         if start_key:
             kwargs["ExclusiveStartKey"] = self.serialize(start_key)
+        if projection:
+            kwargs["ProjectionExpression"] = projection
         response = self.call("query", **kwargs)
         items = [self.deserialize(i) for i in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")

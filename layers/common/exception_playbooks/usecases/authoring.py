@@ -34,6 +34,7 @@ from ..ports import iso
 from ..repository.bundle import Repositories, build_repositories
 from ..repository.dynamo import CountingDynamo, Transaction
 from ..repository.exceptions import ExceptionFilters
+from ..repository.matching_reads import newest_exceptions
 from .playbooks import TenantPacks, new_playbook_id, new_version
 from .simulate import SimulateRequest, ad_hoc_record
 from .validation import validate_playbook
@@ -386,8 +387,9 @@ def preview_impact(
     tally = ImpactTally(draft_playbook_id=draft.playbook_id, base_playbook_id=stored.playbook_id)
     live: dict[str, tuple[list[PlaybookVersion], list[PlaybookVersion], PackSet]] = {}
     examined = in_window = open_older = pages = other_domains = 0
-    cursor: str | None = None
+    start: dict[str, Any] | None = None
     stopped_by = "end_of_index"
+    records: list[ExceptionRecord] = []
     while True:
         if examined >= budget.max_exceptions:
             stopped_by = "max_exceptions"
@@ -396,9 +398,9 @@ def preview_impact(
             stopped_by = "max_seconds"
             break
         size = min(budget.page_size, budget.max_exceptions - examined)
-        page = reads.exceptions.list(tenant, ExceptionFilters(), size, cursor)
+        records, start = newest_exceptions(counted, tenant, size, start)
         pages += 1
-        for record in page.items:
+        for record in records:
             examined += 1
             recent = record.created_at >= since
             if not recent and record.status in TERMINAL:
@@ -416,10 +418,9 @@ def preview_impact(
             current, future, packs = live[key]
             view = effective_view(record, packs, now)
             tally.add(record, select_for_view(view, current, packs), select_for_view(view, future, packs))
-        cursor = page.next_cursor
-        if cursor is None:
+        if start is None:
             break
-    oldest = _oldest(page.items) if pages else None
+    oldest = _oldest(records)
     return {
         "draft_id": draft_id,
         "playbook_id": stored.playbook_id,
