@@ -1,7 +1,8 @@
 """Impact preview of a draft over 1,000 and 50,000 exceptions, on DynamoDB Local (real paging).
 
 Exceptions are spread over 30 days (newest first in the list index), a third of them resolved or
-closed; 40 live playbooks over two domains; the draft is the next version of one of them. The
+closed, each with nested attributes, a summary and a ~1.5 KB raw payload as source systems send;
+40 live playbooks over two domains; the draft is the next version of one of them. The
 preview pages through the list index until it ends or its budget runs out, and reports what it
 read; this measures that cost with the default budget (2,000 exceptions) and the largest one a
 caller may ask for (10,000).
@@ -97,7 +98,17 @@ def _exceptions(client: Any, table: str, start: int, count: int) -> float:
             "severity": rng.choice(["low", "medium", "high", "critical"]),
             "status": rng.choice(STATUSES),
             "policy_tags": [],
-            "attributes": {"amount": rng.choice([500, 50_000, 250_000, 9_000_000]), "currency": "USD"},
+            "attributes": {
+                "amount": rng.choice([500, 50_000, 250_000, 9_000_000]),
+                "currency": "USD",
+                "trade_ref": f"T-{n}",
+                "counterparty": {"lei": f"5493{n:016d}", "name": "Counterparty Bank plc", "tier": n % 3},
+                "desk": rng.choice(["rates", "credit", "fx", "equities"]),
+            },
+            "summary": f"Trade T-{n} failed to settle at the custodian; instruction rejected",
+            "source_system": "Murex",
+            # What source systems send along: the record as it was, a kilobyte or two.
+            "raw_payload": {"record": {f"field_{k}": f"value {k} of trade {n}" for k in range(40)}},
             "created_at": created,
             "updated_at": created,
             "version": 1,
@@ -157,6 +168,32 @@ def _measure(repos: Any, draft_id: str, limit: int) -> dict[str, Any]:
     return result
 
 
+def _reads_only(repos: Any, count: int) -> dict[str, float]:
+    """Seconds to read ``count`` exceptions: the preview's slim projection against whole items."""
+    from exception_playbooks.repository.exceptions import ExceptionFilters
+    from exception_playbooks.repository.matching_reads import newest_exceptions
+
+    began = time.perf_counter()
+    start, read = None, 0
+    while read < count:
+        records, start = newest_exceptions(repos.dynamo, TENANT, 200, start)
+        read += len(records)
+        if start is None:
+            break
+    slim = time.perf_counter() - began
+    began = time.perf_counter()
+    cursor, read = None, 0
+    while read < count:
+        page = repos.exceptions.list(TENANT, ExceptionFilters(), 200, cursor)
+        read += len(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    whole = time.perf_counter() - began
+    print(f"  reading {count}: projected {slim:.2f} s, whole items {whole:.2f} s", flush=True)
+    return {"projected_seconds": round(slim, 3), "whole_items_seconds": round(whole, 3)}
+
+
 def bench_impact_preview() -> dict[str, Any]:
     _environment()
     import boto3
@@ -209,6 +246,7 @@ def bench_impact_preview() -> dict[str, Any]:
                 results[str(size)] = {
                     "default_budget": _measure(repos, draft, 2_000),
                     "max_budget": _measure(repos, draft, 10_000),
+                    "reads_only_2000": _reads_only(repos, 2_000),
                 }
             results.pop("folder")
             return results
