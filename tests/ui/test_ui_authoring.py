@@ -48,6 +48,11 @@ def test_draft_lint_preview_publish(new_page: Any, data: UiData) -> None:
 
     contradictory = document("UI draft", {"severity": "low", "severity_in": ["high"]})
     editor.fill(json.dumps(contradictory, indent=2))
+    page.get_by_test_id("lint-run").click()  # Check: the lint of the text, nothing saved
+    expect(page.locator('[data-testid=lint-finding][data-rule="never_holds"]')).to_be_visible()
+    expect(
+        page.get_by_test_id("editor-outline").locator('[data-path="conditions.match.severity_in"]')
+    ).to_be_visible()
     page.get_by_test_id("draft-save").click()
     expect(page).to_have_url(DRAFT_URL)
     expect(page.get_by_test_id("draft-badge")).to_be_visible()
