@@ -12,7 +12,7 @@ from exception_playbooks.repository.bundle import Repositories
 from exception_playbooks.repository.exceptions import ExceptionFilters
 from exception_playbooks.usecases.authoring import ImpactOut, draft_version
 
-from tests.api.conftest import TENANT_A, ApiClient
+from tests.api.conftest import TENANT_A, ApiClient, snapshot
 
 from .support import ADMIN, DOMAIN, OPERATOR, VIEWER, create, simple_body
 
@@ -131,6 +131,15 @@ def test_preview_equals_the_matcher_over_the_same_exceptions(api: ApiClient, ten
     assert cost["examined"] == 16 and cost["truncated"] is False and cost["stopped_by"] == "end_of_index"
     assert cost["pages"] == 1 and cost["calls"]["query"] == 2  # the list index page, the candidates
     assert cost["reads"] == sum(cost["calls"].values())
+
+    # Publishing re-matches nothing: every timeline and assignment stays as it was.
+    before = snapshot(tenant.dynamo.client)[tenant.dynamo.events_table]
+    assigned = {r.exception_id: r.current_playbook_id for r in records}
+    published = api.call("POST", DRAFT + "/publish", {"draft_id": draft["draft_id"]}, user=ADMIN)
+    assert published.status == 200, published.body
+    assert snapshot(tenant.dynamo.client)[tenant.dynamo.events_table] == before
+    after = tenant.exceptions.list(TENANT_A, ExceptionFilters(), 200, None).items
+    assert {r.exception_id: r.current_playbook_id for r in after} == assigned
 
 
 def test_preview_is_bounded_by_its_budget(api: ApiClient, tenant: Repositories) -> None:
