@@ -133,13 +133,13 @@ def test_preview_equals_the_matcher_over_the_same_exceptions(api: ApiClient, ten
     assert cost["reads"] == sum(cost["calls"].values())
 
     # Publishing re-matches nothing: every timeline and assignment stays as it was.
-    before = snapshot(tenant.dynamo.client)[tenant.dynamo.events_table]
+    timelines = snapshot(tenant.dynamo.client)[tenant.dynamo.events_table]
     assigned = {r.exception_id: r.current_playbook_id for r in records}
     published = api.call("POST", DRAFT + "/publish", {"draft_id": draft["draft_id"]}, user=ADMIN)
     assert published.status == 200, published.body
-    assert snapshot(tenant.dynamo.client)[tenant.dynamo.events_table] == before
-    after = tenant.exceptions.list(TENANT_A, ExceptionFilters(), 200, None).items
-    assert {r.exception_id: r.current_playbook_id for r in after} == assigned
+    assert snapshot(tenant.dynamo.client)[tenant.dynamo.events_table] == timelines
+    now_stored = tenant.exceptions.list(TENANT_A, ExceptionFilters(), 200, None).items
+    assert {r.exception_id: r.current_playbook_id for r in now_stored} == assigned
 
 
 def test_preview_is_bounded_by_its_budget(api: ApiClient, tenant: Repositories) -> None:
