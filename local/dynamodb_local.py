@@ -71,9 +71,7 @@ class DynamoDBLocal:
     def command(self) -> list[str]:
         java = shutil.which("java")
         if java is None:
-            raise DynamoDBLocalMissing(
-                "Java is not installed; run 'make dev' (installs default-jre-headless)"
-            )
+            raise DynamoDBLocalMissing("Java is not installed; run 'make dev' (installs default-jre-headless)")
         home = install_dir()
         command = [
             java,
