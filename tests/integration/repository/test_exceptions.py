@@ -81,7 +81,7 @@ def test_the_stored_item_carries_tenant_keys_and_index_keys(repos, dynamodb):
     assert item["qvsk"]["S"] == "3#2026-01-05T09:00:00.000Z#EX-1"  # high: after critical only
     assert item["qspk"]["S"] == "T#acme#QUEUE_OPEN"
     assert item["qssk"]["S"] == "~#EX-1"  # no deadline: after every deadline
-    assert "gsi1pk" not in item  # exceptions left the by_tenant index for the slim queue indexes
+    assert item["gsi1pk"]["S"] == "T#acme#EXCEPTIONS"  # by_tenant: whole items for bulk matching
     assert item["tenant_id"]["S"] == TENANT
     assert "owner" not in item  # None values are not stored
 

@@ -157,6 +157,20 @@ export async function render(root, ctx) {
   const flash = takeFlash();
   const body = h('div', { class: 'stack' });
   const editBtn = h('button', { type: 'button', class: 'btn', 'data-testid': 'edit-playbook' }, 'Edit');
+  const draftBtn = h('button', { type: 'button', class: 'btn', 'data-testid': 'edit-as-draft' }, h('span', { class: 'btn-label' }, 'Edit as draft'));
+  const compare = latest.version > 1
+    ? h('a', { class: 'btn btn-ghost', 'data-testid': 'compare-versions', href: `#/playbooks/${seg(id)}/diff?from=${shown.version > 1 ? shown.version - 1 : 1}&to=${shown.version > 1 ? shown.version : 2}&latest=${latest.version}` }, 'Compare versions')
+    : null;
+  draftBtn.addEventListener('click', async () => {
+    const restore = setBusy(draftBtn, 'Starting draft…');
+    try {
+      const draft = await api.post('/api/playbook-drafts', { playbook_id: id });
+      navigate(`/playbooks/drafts/${seg(draft.draft_id)}`);
+    } catch (e) {
+      restore();
+      showApiError(err, e);
+    }
+  });
   const deactivateBtn = h('button', { type: 'button', class: 'btn btn-danger-ghost', 'data-testid': 'deactivate-playbook', disabled: latest.active === false }, latest.active === false ? 'Deactivated' : 'Deactivate');
   const confirmBox = h('div', { class: 'confirm', hidden: true, role: 'group', 'aria-label': 'Confirm deactivation' });
 
@@ -173,8 +187,8 @@ export async function render(root, ctx) {
         h('h1', { tabindex: '-1' }, shown.name, ' ', h('span', { class: 'version', 'data-testid': 'playbook-detail-version' }, String(shown.version))),
         shown.description ? h('p', { class: 'detail-summary' }, shown.description) : null,
       ),
-      // Only admins author playbooks: others are not offered Edit or Deactivate.
-      h('div', { class: 'title-badges' }, activeBadge(latest.active), canAuthor() ? [editBtn, deactivateBtn] : null),
+      // Only admins author playbooks: others are not offered drafts, Edit or Deactivate.
+      h('div', { class: 'title-badges' }, activeBadge(latest.active), canAuthor() ? [draftBtn, editBtn] : null, compare, canAuthor() ? deactivateBtn : null),
     ),
     confirmBox,
     h(
@@ -206,6 +220,7 @@ export async function render(root, ctx) {
           mode: 'edit',
           playbookId: id,
           initial: editableBody(latest),
+          onDraftSaved: (draft) => navigate(`/playbooks/drafts/${seg(draft.draft_id)}`),
           onSaved: (pb) => {
             invalidatePlaybooks();
             setFlash(`Saved version ${pb.version}.`);

@@ -15,6 +15,9 @@ from ..ports import Clock, IdGenerator, iso, random_id, system_clock
 from . import cursor as cursors
 from .dynamo import Dynamo, Transaction, TransactionCancelled, failed_labels
 
+# Full exception items, newest first: what bulk matching reads (``matching_reads``); the API's
+# list reads the slim queue indexes below instead.
+BY_TENANT_INDEX = "by_tenant"
 EXCEPTION_LABEL = "exception"
 _EVENT_KEY_TYPES: dict[str, type] = {"pk": str, "seq": int}
 
@@ -325,6 +328,8 @@ class ExceptionRepository:
         item = {
             **saved.model_dump(mode="json"),
             **keys.exception_key(tenant_id, saved.exception_id),
+            "gsi1pk": keys.exceptions_list_pk(tenant_id),
+            "gsi1sk": keys.exceptions_list_sk(saved.created_at, saved.exception_id),
             **queue_attributes(tenant_id, saved),
             "tenant_id": tenant_id,
         }
