@@ -10,6 +10,7 @@ from exception_playbooks.matching.engine import select_playbook
 from exception_playbooks.models.playbook import PlaybookVersion
 from exception_playbooks.repository.bundle import Repositories
 from exception_playbooks.repository.exceptions import ExceptionFilters
+from exception_playbooks.repository.matching_reads import newest_exceptions
 from exception_playbooks.usecases.authoring import ImpactOut, draft_version
 
 from tests.api.conftest import TENANT_A, ApiClient, snapshot
@@ -89,7 +90,8 @@ def test_preview_equals_the_matcher_over_the_same_exceptions(api: ApiClient, ten
 
     # The same, by hand: every exception, the real matcher before and after.
     stored = tenant.drafts.get(TENANT_A, draft["draft_id"])
-    records = tenant.exceptions.list(TENANT_A, ExceptionFilters(), 200, None).items
+    # Whole records (the API list is a slim projection without the matching-only fields).
+    records, _ = newest_exceptions(tenant.dynamo, TENANT_A, 200, None)
     live = tenant.playbooks.candidates(TENANT_A, DOMAIN)
     packs = tenant.packs.pack_set(TENANT_A, DOMAIN)
     proposed: PlaybookVersion = draft_version(tenant, Principal(TENANT_A, "ada", frozenset()), stored)
@@ -134,7 +136,8 @@ def test_preview_equals_the_matcher_over_the_same_exceptions(api: ApiClient, ten
 
     # Publishing re-matches nothing: every timeline and assignment stays as it was.
     timelines = snapshot(tenant.dynamo.client)[tenant.dynamo.events_table]
-    assigned = {r.exception_id: r.current_playbook_id for r in records}
+    listed = tenant.exceptions.list(TENANT_A, ExceptionFilters(), 200, None).items
+    assigned = {r.exception_id: r.current_playbook_id for r in listed}
     published = api.call("POST", DRAFT + "/publish", {"draft_id": draft["draft_id"]}, user=ADMIN)
     assert published.status == 200, published.body
     assert snapshot(tenant.dynamo.client)[tenant.dynamo.events_table] == timelines
