@@ -91,7 +91,8 @@ async function main() {
  * such container gets into the tab order as it appears, whichever view made it. */
 function keepScrollRegionsFocusable(root) {
   const mark = (el) => {
-    if (!el.hasAttribute('tabindex')) el.setAttribute('tabindex', '0');
+    // Decorative copies (aria-hidden, e.g. an editor's line-number gutter) stay out of the tab order.
+    if (!el.hasAttribute('tabindex') && !el.closest('[aria-hidden="true"]')) el.setAttribute('tabindex', '0');
   };
   const SCROLLERS = '.table-wrap, pre';
   new MutationObserver((records) => {

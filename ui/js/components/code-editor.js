@@ -154,10 +154,10 @@ export function outlineView(doc, schema, onJump) {
       const match = (body.conditions && (body.conditions.match || body.conditions)) || {};
       const keys = Object.keys(match).filter((k) => k !== 'priority');
       items.push(entry('conditions', 'conditions', `priority ${body.conditions.priority ?? 0}`));
-      items.push(h('ul', {}, keys.map((k) => entry(k, `conditions.match.${k}`, ''))));
+      items.push(h('li', { class: 'outline-nested' }, h('ul', {}, keys.map((k) => entry(k, `conditions.match.${k}`, '')))));
     } else if (key === 'steps' && Array.isArray(body.steps)) {
       items.push(entry('steps', 'steps', `${body.steps.length}`));
-      items.push(h('ol', {}, body.steps.map((s, n) => entry(`${(s && s.name) || '(unnamed)'}`, `steps[${n}]`, s && s.action_type))));
+      items.push(h('li', { class: 'outline-nested' }, h('ol', {}, body.steps.map((s, n) => entry(`${(s && s.name) || '(unnamed)'}`, `steps[${n}]`, s && s.action_type)))));
     } else {
       items.push(entry(key, key, '', !present));
     }

@@ -32,6 +32,11 @@ const WORDS = {
   NETWORK: 'Could not reach the server. Check your connection and retry.',
 };
 
+/** True when the code has human wording here (its UPPER_SNAKE name need not be shown). */
+export function hasWords(code) {
+  return Object.prototype.hasOwnProperty.call(WORDS, code || '');
+}
+
 /** One sentence for an ApiError (or any Error): the human wording, with the specifics the
  * server gave where they help (the expected step, the statuses of a transition). */
 export function humanError(err) {

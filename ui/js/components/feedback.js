@@ -3,7 +3,7 @@
 // Outside tests address the error as data-testid="error-message", so at most one
 // element carries that id at any time: showing an error in one slot clears the others.
 import { h, replace } from '../dom.js';
-import { humanError, humanPath } from './error-words.js';
+import { humanError, humanPath, hasWords } from './error-words.js';
 
 const TESTID = 'error-message';
 
@@ -55,7 +55,9 @@ export function showApiError(slot, err, { withProblems = true } = {}) {
   const server = err && err.message && err.message !== words ? err.message : '';
   showError(slot, words, { problems });
   if (err && err.status) {
-    slot.append(h('p', { class: 'error-detail muted small' }, server ? `${server} ` : '', `(HTTP ${err.status})`));
+    // A code without wording yet (a newer server) is shown as a reference; known ones never are.
+    const code = err.code && !hasWords(err.code) ? ` · ${err.code}` : '';
+    slot.append(h('p', { class: 'error-detail muted small' }, server ? `${server} ` : '', `(HTTP ${err.status}${code})`));
   }
 }
 
