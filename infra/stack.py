@@ -12,6 +12,7 @@ from exception_playbooks_infra.data import DataStores
 from exception_playbooks_infra.functions import CommonLayer, SharedFunctionProps, function_environment
 from exception_playbooks_infra.monitoring import Monitoring
 from exception_playbooks_infra.nag import suppress_accepted_findings
+from exception_playbooks_infra.tenant_access import TenantDataAccess
 from exception_playbooks_infra.web import WebHosting
 
 
@@ -23,11 +24,13 @@ class ExceptionPlaybooksStack(Stack):
         *,
         cognito_domain_prefix: str | None = None,
         alarm_email: str | None = None,
+        reserved_concurrency: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
 
         data = DataStores(self, "Data")
+        tenant_data = TenantDataAccess(self, "TenantData", data=data)
         timeline = TimelineBus(self, "Timeline", data=data)
         shared = SharedFunctionProps(
             layer=CommonLayer(self, "CommonLayer").layer,
@@ -35,9 +38,12 @@ class ExceptionPlaybooksStack(Stack):
                 state_table_name=data.state_table.table_name,
                 events_table_name=data.events_table.table_name,
                 event_bus_name=timeline.bus.event_bus_name,
+                tenant_data_role_arn=tenant_data.role.role_arn,
             ),
             data=data,
             event_bus=timeline.bus,
+            tenant_data=tenant_data,
+            reserved_concurrency=reserved_concurrency,
         )
         agents = Agents(self, "Agents", bus=timeline.bus, shared=shared)
 
@@ -71,8 +77,14 @@ class ExceptionPlaybooksStack(Stack):
             },
             dead_letter_queues={
                 "OutboxPipe": timeline.pipe_dlq,
+                "TimelineTamper": timeline.tamper_queue,
                 **{f"Agent{name}": queue for name, queue in agents.dead_letter_queues.items()},
             },
+            async_functions={f"Agent{name}": function for name, function in agents.functions.items()},
+            pipe_names={"OutboxPipe": timeline.pipe.ref, "TamperPipe": timeline.tamper_pipe.ref},
+            rules={f"Agent{name}": rule for name, rule in agents.rules.items()},
+            event_bus_name=timeline.bus.event_bus_name,
+            tables={"StateTable": data.state_table, "EventsTable": data.events_table},
             alarm_email=alarm_email,
         )
         suppress_accepted_findings(self)
@@ -87,6 +99,8 @@ class ExceptionPlaybooksStack(Stack):
             "StateTableName": data.state_table.table_name,
             "EventsTableName": data.events_table.table_name,
             "EventBusName": timeline.bus.event_bus_name,
+            "TenantDataRoleArn": tenant_data.role.role_arn,
+            "TimelineBreakGlassRoleArn": data.break_glass_role.role_arn,
             "AlarmTopicArn": monitoring.topic.topic_arn,
             "SiteBucketName": web.site_bucket.bucket_name,
         }.items():

@@ -41,6 +41,9 @@ EVENT_FIELDS = (
     "actor_id",
     "created_at",
     "payload",
+    # Like the AWS Pipe: the key (agents check the tenant against it) and the agent-hop count.
+    "pk",
+    "chain_depth",
 )
 
 AgentInvoker = Callable[[bus.AgentRule, dict[str, Any]], Any]

@@ -19,8 +19,9 @@ from constructs import Construct
 from exception_playbooks.bus import NOTIFICATION_SOURCE
 from exception_playbooks.config import ENV_NAMES, Settings
 
-from .access import QUERY, FunctionAccess, TableAccess
+from .access import FunctionAccess
 from .data import DataStores
+from .tenant_access import TenantDataAccess
 from .nag import RUNTIME_PINNED_REASON, suppress
 from .paths import LAYER_BUILD_SCRIPT
 
@@ -40,7 +41,7 @@ def _env_value(value: object) -> str:
 
 
 def function_environment(
-    *, state_table_name: str, events_table_name: str, event_bus_name: str
+    *, state_table_name: str, events_table_name: str, event_bus_name: str, tenant_data_role_arn: str
 ) -> dict[str, str]:
     """Every deployed setting of ``config.ENV_NAMES``: resource names from the stack, the rest defaults.
 
@@ -51,6 +52,7 @@ def function_environment(
         "state_table": state_table_name,
         "events_table": events_table_name,
         "event_bus_name": event_bus_name,
+        "tenant_data_role_arn": tenant_data_role_arn,
     }
     environment = {
         env_name: from_stack.get(field, _env_value(getattr(defaults, field)))
@@ -102,6 +104,9 @@ class SharedFunctionProps:
     environment: dict[str, str]
     data: DataStores
     event_bus: events.IEventBus
+    tenant_data: TenantDataAccess
+    # Per function; None (the default) leaves the account's unreserved pool alone.
+    reserved_concurrency: int | None = None
 
 
 @dataclass(frozen=True)
@@ -152,7 +157,7 @@ class ServiceFunction(Construct):
                 resources=[self.log_group.log_group_arn],
             )
         )
-        _grant_access(self.role, access, shared.data, shared.event_bus)
+        _grant_access(self.role, access, shared)
 
         self.function = lambda_.Function(
             self,
@@ -169,6 +174,7 @@ class ServiceFunction(Construct):
             memory_size=memory_size,
             timeout=timeout,
             description=description,
+            reserved_concurrent_executions=shared.reserved_concurrency,
             on_failure=destinations.SqsDestination(async_invoke.failure_queue) if async_invoke else None,
             retry_attempts=async_invoke.retry_attempts if async_invoke else None,
             max_event_age=async_invoke.max_event_age if async_invoke else None,
@@ -194,30 +200,16 @@ class ServiceFunction(Construct):
         )
 
 
-def _table_statements(
-    table_arn: str, index_arns: list[str], access: TableAccess
-) -> list[iam.PolicyStatement]:
-    statements = [iam.PolicyStatement(actions=sorted(access.table_actions), resources=[table_arn])]
-    if index_arns:
-        statements.append(iam.PolicyStatement(actions=[QUERY], resources=index_arns))
-    return statements
-
-
-def _grant_access(role: iam.IRole, access: FunctionAccess, data: DataStores, bus: events.IEventBus) -> None:
-    statements: list[iam.PolicyStatement] = []
-    if access.state is not None:
-        index_arns = [data.state_index_arn(name) for name in access.state.query_indexes]
-        statements += _table_statements(data.state_table.table_arn, index_arns, access.state)
-    if access.events is not None:
-        statements += _table_statements(data.events_table.table_arn, [], access.events)
+def _grant_access(role: iam.IRole, access: FunctionAccess, shared: SharedFunctionProps) -> None:
+    """No DynamoDB permission at all: table users may only assume the tenant-data role."""
+    if access.state is not None or access.events is not None:
+        shared.tenant_data.allow(role)
     if access.publish_notifications:
-        statements.append(
+        role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["events:PutEvents"],
-                resources=[bus.event_bus_arn],
+                resources=[shared.event_bus.event_bus_arn],
                 # Only notification requests: a function must never forge timeline events.
                 conditions={"StringEquals": {"events:source": NOTIFICATION_SOURCE}},
             )
         )
-    for statement in statements:
-        role.add_to_principal_policy(statement)
