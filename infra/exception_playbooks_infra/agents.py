@@ -216,7 +216,6 @@ class TimelineBus(Construct):
             apply_to_children=True,
         )
 
-
     def _tamper_detection(self, stream_arn: str) -> None:
         """A second pipe forwards any MODIFY or REMOVE of a timeline event to a queue (alarmed).
 
@@ -253,7 +252,9 @@ class TimelineBus(Construct):
                 ),
                 filter_criteria=pipes.CfnPipe.FilterCriteriaProperty(
                     filters=[
-                        pipes.CfnPipe.FilterProperty(pattern=json.dumps({"eventName": list(TAMPER_EVENT_NAMES)}))
+                        pipes.CfnPipe.FilterProperty(
+                            pattern=json.dumps({"eventName": list(TAMPER_EVENT_NAMES)})
+                        )
                     ]
                 ),
             ),

@@ -21,9 +21,9 @@ from exception_playbooks.config import ENV_NAMES, Settings
 
 from .access import FunctionAccess
 from .data import DataStores
-from .tenant_access import TenantDataAccess
 from .nag import RUNTIME_PINNED_REASON, suppress
 from .paths import LAYER_BUILD_SCRIPT
+from .tenant_access import TenantDataAccess
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64

@@ -197,11 +197,17 @@ class Monitoring(Construct):
                 [cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms), width=24, height=6)],
                 [
                     graph("API requests and 5xx", [rest_api.metric_count(), rest_api.metric_server_error()]),
-                    graph("API latency p50 / p99", [rest_api.metric_latency(statistic=s) for s in ("p50", "p99")]),
+                    graph(
+                        "API latency p50 / p99",
+                        [rest_api.metric_latency(statistic=s) for s in ("p50", "p99")],
+                    ),
                 ],
                 [
                     graph("Function errors", [f.metric_errors(label=n) for n, f in functions.items()]),
-                    graph("Function p99 duration", [f.metric_duration(statistic="p99", label=n) for n, f in functions.items()]),
+                    graph(
+                        "Function p99 duration",
+                        [f.metric_duration(statistic="p99", label=n) for n, f in functions.items()],
+                    ),
                 ],
                 [
                     graph(

@@ -68,15 +68,15 @@ class TenantDataAccess(Construct):
                     {**SESSION_TAG_CONDITIONS, "ArnEquals": {"aws:PrincipalArn": assumers}}
                 )
             ),
-            description="Exception Playbooks tenant data: one tenant's items, chosen by the tenant_id session tag",
+            description="Exception Playbooks tenant data: one tenant's items (the tenant_id session tag)",
         )
         for statement in tenant_data_statements(data):
             self.role.add_to_principal_policy(statement)
         suppress(
             self.role,
             ["AwsSolutions-IAM5"],
-            "Query on every index of the state table (indexes are added over time); each is bound by the same "
-            "dynamodb:LeadingKeys condition to the session's tenant prefix, and an index can only be queried.",
+            "Query on every index of the state table (indexes are added over time); each is bound by "
+            "the same dynamodb:LeadingKeys condition to the session's tenant prefix; Query only.",
             applies_to=[RegexAppliesTo(regex=r"/^Resource::<DataStateTable[A-Za-z0-9]+\.Arn>\/index\/\*$/")],
             apply_to_children=True,
         )

@@ -99,7 +99,9 @@ def test_every_tenant_data_statement_is_bound_to_the_session_tenant(synthesized:
         "state/index/*": {"dynamodb:Query"},
         "events": set(TENANT_DATA_ACTIONS[EVENTS]),
     }
-    assert not any("Scan" in action or "PartiQL" in action for actions in granted.values() for action in actions)
+    assert not any(
+        "Scan" in action or "PartiQL" in action for actions in granted.values() for action in actions
+    )
 
 
 def test_table_users_may_only_assume_the_tenant_data_role_with_a_tenant_tag(synthesized: Synthesized) -> None:

@@ -89,10 +89,17 @@ class TenantGuard:
             kind = self._tables.get(table)
             allowed = INDEX_ACTIONS if index else TENANT_DATA_ACTIONS.get(kind or "", frozenset())
             if kind is None or (index and kind != STATE) or action not in allowed:
-                self._deny(operation, f"{action} is not allowed on {table}{'/index/' + index if index else ''}")
+                self._deny(
+                    operation, f"{action} is not allowed on {table}{'/index/' + index if index else ''}"
+                )
             if leading is None or not leading.startswith(prefix):
                 self._deny(operation, f"leading key {leading!r} is outside tenant {tenant_id!r}")
-            if kind == EVENTS and action == "dynamodb:PutItem" and item and not _NO_OVERWRITE.search(condition):
+            if (
+                kind == EVENTS
+                and action == "dynamodb:PutItem"
+                and item
+                and not _NO_OVERWRITE.search(condition)
+            ):
                 self._deny(operation, "timeline events are append-only: a Put needs attribute_not_exists")
 
     def _deny(self, operation: str, message: str) -> None:

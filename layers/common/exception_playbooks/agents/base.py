@@ -155,7 +155,10 @@ class Agent(ABC):
         if trigger.chain_depth >= MAX_CHAIN_DEPTH:
             logger.warning("loop guard: not acting", extra={"chain_depth": trigger.chain_depth})
             return Outcome(
-                self.name, trigger.event_id, "ignored", reason=f"loop guard: chain depth {trigger.chain_depth}"
+                self.name,
+                trigger.event_id,
+                "ignored",
+                reason=f"loop guard: chain depth {trigger.chain_depth}",
             )
         reads = self.new_reads(trigger)
         last_error: Exception | None = None

@@ -143,7 +143,7 @@ def parse_trigger(
         parts = invoked_function_arn.split(":")
         if len(parts) < 5 or (envelope.region, envelope.account) != (parts[3], parts[4]):
             raise ForgedEvent(
-                f"event from {envelope.account}/{envelope.region}, not this function's {parts[4:5]}/{parts[3:4]}"
+                f"event from {envelope.account}/{envelope.region}, not this function's {parts[4]}/{parts[3]}"
             )
     if require_stream_encoding and envelope.detail.pk is None:
         raise ForgedEvent("not the Pipe's encoding: the item's pk is missing")

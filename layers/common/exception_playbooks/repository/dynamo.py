@@ -50,7 +50,9 @@ class Dynamo:
     ``clients``: a ``tenancy.ClientProvider``; neither: ``tenancy.default_client_provider``.
     """
 
-    def __init__(self, config: Settings | None = None, client: Any = None, clients: ClientProvider | None = None):
+    def __init__(
+        self, config: Settings | None = None, client: Any = None, clients: ClientProvider | None = None
+    ):
         self._config = config
         self._clients: ClientProvider | None = SharedClient(client) if client is not None else clients
         self._serializer: Any = None
