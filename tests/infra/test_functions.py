@@ -33,7 +33,7 @@ def test_functions_run_python312_on_arm64_with_tracing(synthesized: Synthesized)
         props = synthesized.resources[logical_id]["Properties"]
         assert props["Runtime"] == "python3.12", name
         assert props["Architectures"] == ["arm64"], name
-        assert props["TracingConfig"] == {"Mode": "Active"}, name
+        assert props["TracingConfig"] == {"Mode": "PassThrough"}, name
         assert 512 <= props["MemorySize"] <= 1024, name
         assert 3 <= props["Timeout"] <= 60, name
 
