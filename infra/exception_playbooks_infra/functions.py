@@ -185,8 +185,9 @@ class ServiceFunction(Construct):
         suppress(
             self.role,
             ["AwsSolutions-IAM5"],
-            "Lambda sends its own trace segments for sampled requests (PassThrough): xray:PutTraceSegments and "
-            "xray:PutTelemetryRecords support no resource-level permissions, so their resource is '*'. "
+            "Lambda sends its own trace segments for sampled requests (PassThrough): "
+            "xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, "
+            "so their resource is '*'. "
             "The role holds no data permission at all (tenant data only through the tenant-data role).",
             applies_to=["Resource::*"],
             apply_to_children=True,
@@ -194,8 +195,9 @@ class ServiceFunction(Construct):
         suppress(
             self.function,
             ["Serverless-LambdaTracing"],
-            "Tracing is PassThrough by decision: requests API Gateway samples are traced through Lambda's own "
-            "segments; active tracing would need the X-Ray SDK in every cold start (~380 ms) for no "
+            "Tracing is PassThrough by decision: requests API Gateway samples are traced through "
+            "Lambda's own segments; active tracing would need the X-Ray SDK in every cold start "
+            "(~380 ms) for no "
             "subsegments we use.",
         )
         suppress(self.function, ["AwsSolutions-L1", "Serverless-LambdaLatestVersion"], RUNTIME_PINNED_REASON)
