@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aws_cdk import Aws, CfnOutput, Stack
@@ -16,6 +17,16 @@ from exception_playbooks_infra.tenant_access import TenantDataAccess
 from exception_playbooks_infra.web import WebHosting
 
 
+def default_domain_prefix(stack_name: str) -> str:
+    """``<stack name>-<account>``, lower-case letters, digits and hyphens only (Cognito's rule).
+
+    Cognito refuses prefixes containing "aws", "amazon" or "cognito"; those become "x".
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", stack_name.lower()).strip("-") or "exception-playbooks"
+    slug = re.sub(r"aws|amazon|cognito", "x", slug)[:40].strip("-")
+    return f"{slug}-{Aws.ACCOUNT_ID}"
+
+
 class ExceptionPlaybooksStack(Stack):
     def __init__(
         self,
@@ -25,6 +36,7 @@ class ExceptionPlaybooksStack(Stack):
         cognito_domain_prefix: str | None = None,
         alarm_email: str | None = None,
         reserved_concurrency: int | None = None,
+        cloudfront_web_acl_arn: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -52,10 +64,16 @@ class ExceptionPlaybooksStack(Stack):
             self,
             "Auth",
             ui_origin=web.origin,
-            # Cognito domain prefixes are unique per region across all accounts.
-            domain_prefix=cognito_domain_prefix or f"exception-playbooks-{Aws.ACCOUNT_ID}",
+            # Cognito domain prefixes are unique per region across all accounts; a stack name is
+            # unique per account and region, so (stack, account) never collides.
+            domain_prefix=cognito_domain_prefix or default_domain_prefix(self.stack_name),
         )
         api = Api(self, "Api", shared=shared, user_pool=auth.user_pool, ui_origin=web.origin)
+        web.protect(
+            api_origin=f"https://{api.rest_api.rest_api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}",
+            cognito_origin=auth.domain_url,
+            web_acl_arn=cloudfront_web_acl_arn,
+        )
         web.deploy_site(
             {
                 "apiUrl": api.base_url,

@@ -10,6 +10,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 from exception_playbooks.models.enums import Role
 from exception_playbooks.routes import API_FUNCTIONS, ROUTES
@@ -18,12 +19,15 @@ from .access import api_access
 from .functions import ServiceFunction, SharedFunctionProps
 from .nag import suppress
 from .paths import FUNCTIONS_DIR
+from .waf import web_acl
 
 TENANT_ATTRIBUTE = "tenant_id"  # the token carries it as custom:tenant_id
 # One group per role (the token's cognito:groups claim is read by exception_playbooks.auth).
 # Lower precedence wins when a user is in several groups (the cognito:preferred_role claim).
 GROUP_PRECEDENCE = {Role.ADMIN: 0, Role.OPERATOR: 10, Role.AUTOMATION: 20, Role.VIEWER: 30}
 
+# Short-lived: a stolen token is useful for minutes; the web app signs in again after this.
+TOKEN_VALIDITY = Duration.minutes(30)
 STAGE_NAME = "prod"
 API_PREFIX = "/api"
 API_MEMORY_MB = 1024  # CPU scales with memory: shorter cold starts for the pydantic/Powertools imports
@@ -70,7 +74,9 @@ class Auth(Construct):
             mfa=cognito.Mfa.OPTIONAL,
             mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
-            feature_plan=cognito.FeaturePlan.ESSENTIALS,
+            # Plus: threat protection (compromised credentials, adaptive authentication) enforced.
+            feature_plan=cognito.FeaturePlan.PLUS,
+            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
@@ -99,9 +105,9 @@ class Auth(Construct):
             supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
             prevent_user_existence_errors=True,
             enable_token_revocation=True,
-            id_token_validity=Duration.hours(1),
-            access_token_validity=Duration.hours(1),
-            refresh_token_validity=Duration.days(30),
+            id_token_validity=TOKEN_VALIDITY,
+            access_token_validity=TOKEN_VALIDITY,
+            refresh_token_validity=Duration.hours(12),
             read_attributes=cognito.ClientAttributes()
             .with_standard_attributes(email=True, email_verified=True, fullname=True)
             .with_custom_attributes(TENANT_ATTRIBUTE),
@@ -117,20 +123,14 @@ class Auth(Construct):
             disable_o_auth=True,
             prevent_user_existence_errors=True,
             enable_token_revocation=True,
-            id_token_validity=Duration.hours(1),
-            access_token_validity=Duration.hours(1),
-            refresh_token_validity=Duration.days(1),
+            id_token_validity=TOKEN_VALIDITY,
+            access_token_validity=TOKEN_VALIDITY,
+            refresh_token_validity=Duration.hours(12),
             read_attributes=cognito.ClientAttributes().with_custom_attributes(TENANT_ATTRIBUTE),
             write_attributes=cognito.ClientAttributes(),  # machine clients change nothing about users
         )
         self.domain = self.user_pool.add_domain(
             "Domain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=domain_prefix)
-        )
-        suppress(
-            self.user_pool,
-            ["AwsSolutions-COG8"],
-            "Essentials feature plan: threat protection (Plus plan) is billed per active user; turn it on "
-            "(feature_plan=PLUS, threat protection ENFORCED) for production tenants that need it.",
         )
         suppress(
             self.user_pool,
@@ -293,11 +293,13 @@ class Api(Construct):
             ],
             apply_to_children=True,
         )
-        suppress(
-            self.rest_api.deployment_stage,
-            ["AwsSolutions-APIG3"],
-            "No WAF yet: every /api route requires a Cognito token and the stage is throttled. Attach a WAF "
-            "web ACL (managed rules + rate rule) before exposing the API to untrusted networks at scale.",
+        # WAF in front of the stage: managed common rules + a per-IP rate rule (waf.py).
+        self.web_acl = web_acl(self, "WebAcl", acl_scope="REGIONAL", metric_prefix="ExceptionPlaybooksApi")
+        wafv2.CfnWebACLAssociation(
+            self,
+            "WebAclAssociation",
+            resource_arn=self.rest_api.deployment_stage.stage_arn,
+            web_acl_arn=self.web_acl.attr_arn,
         )
 
     @property
