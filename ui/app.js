@@ -1,6 +1,6 @@
 // Entry point: load config, pick up a hosted-UI redirect, wire the header, start the router.
 import { loadConfig, config } from './js/config.js';
-import { consumeRedirectFragment, currentUser, getToken, rememberReturn, signOut } from './js/auth.js';
+import { consumeRedirect, currentUser, getToken, rememberReturn, signOut } from './js/auth.js';
 import { setUnauthorizedHandler } from './js/api.js';
 import { navigate, startRouter } from './js/router.js';
 import { replace, h } from './js/dom.js';
@@ -59,7 +59,7 @@ function onUnauthorized() {
 
 async function main() {
   await loadConfig();
-  const redirect = consumeRedirectFragment();
+  const redirect = await consumeRedirect();
   if (redirect.error) sessionStorage.setItem('signin_notice', redirect.error);
   setUnauthorizedHandler(onUnauthorized);
 

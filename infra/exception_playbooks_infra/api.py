@@ -95,9 +95,9 @@ class Auth(Construct):
             generate_secret=False,  # a browser app cannot keep a secret
             auth_flows=cognito.AuthFlow(user_srp=True),
             o_auth=cognito.OAuthSettings(
-                # The static UI takes the id_token from the hosted UI's redirect fragment (implicit
-                # flow, state-checked); the code flow stays available for other clients.
-                flows=cognito.OAuthFlows(authorization_code_grant=True, implicit_code_grant=True),
+                # Authorization code with PKCE only (ui/js/auth.js): no implicit grant, no token in
+                # a URL; the public client's code is useless without this tab's verifier.
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
                 scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
                 callback_urls=[f"{ui_origin}/"],
                 logout_urls=[f"{ui_origin}/"],
