@@ -67,6 +67,7 @@ class ExceptionPlaybooksStack(Stack):
             # Cognito domain prefixes are unique per region across all accounts; a stack name is
             # unique per account and region, so (stack, account) never collides.
             domain_prefix=cognito_domain_prefix or default_domain_prefix(self.stack_name),
+            shared=shared,
         )
         api = Api(self, "Api", shared=shared, user_pool=auth.user_pool, ui_origin=web.origin)
         web.protect(
@@ -92,6 +93,7 @@ class ExceptionPlaybooksStack(Stack):
             functions={
                 **{f"Api{group.capitalize()}": function for group, function in api.functions.items()},
                 **{f"Agent{name}": function for name, function in agents.functions.items()},
+                "PreTokenGeneration": auth.pre_token,
             },
             dead_letter_queues={
                 "OutboxPipe": timeline.pipe_dlq,

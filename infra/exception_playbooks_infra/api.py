@@ -8,6 +8,7 @@ import re
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
@@ -15,7 +16,7 @@ from constructs import Construct
 from exception_playbooks.models.enums import Role
 from exception_playbooks.routes import API_FUNCTIONS, ROUTES
 
-from .access import api_access
+from .access import FunctionAccess, api_access
 from .functions import ServiceFunction, SharedFunctionProps
 from .nag import suppress
 from .paths import FUNCTIONS_DIR
@@ -28,6 +29,7 @@ GROUP_PRECEDENCE = {Role.ADMIN: 0, Role.OPERATOR: 10, Role.AUTOMATION: 20, Role.
 
 # Short-lived: a stolen token is useful for minutes; the web app signs in again after this.
 TOKEN_VALIDITY = Duration.minutes(30)
+PRE_TOKEN_MEMORY_MB = 512  # CPU scales with memory: Cognito gives a trigger 5 s
 STAGE_NAME = "prod"
 API_PREFIX = "/api"
 API_MEMORY_MB = 1024  # CPU scales with memory: shorter cold starts for the pydantic/Powertools imports
@@ -47,7 +49,15 @@ _PATH_PARAMETER = re.compile(r"\{([A-Za-z0-9_]+)\}")
 class Auth(Construct):
     """User pool (admin-created users only), groups, the web app client and its hosted domain."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, ui_origin: str, domain_prefix: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        ui_origin: str,
+        domain_prefix: str,
+        shared: SharedFunctionProps,
+    ) -> None:
         super().__init__(scope, construct_id)
         self.user_pool = cognito.UserPool(
             self,
@@ -132,12 +142,46 @@ class Auth(Construct):
         self.domain = self.user_pool.add_domain(
             "Domain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=domain_prefix)
         )
+        self.pre_token = self._admin_mfa_trigger(shared)
         suppress(
             self.user_pool,
             ["AwsSolutions-COG2"],
-            "MFA is optional (TOTP) so admins can require it per user; mandatory MFA would lock out the "
-            "automation group's non-interactive users.",
+            "MFA is required for admins, not by the pool: the pre-token-generation trigger "
+            "(identity.py) issues no token to an admin without TOTP, and Cognito challenges every "
+            "TOTP user on every sign-in. Pool-wide REQUIRED would lock out the automation group's "
+            "script users, which sign in with a password (USER_PASSWORD_AUTH).",
         )
+
+    def _admin_mfa_trigger(self, shared: SharedFunctionProps) -> lambda_.Function:
+        function = ServiceFunction(
+            self,
+            "PreTokenGeneration",
+            shared=shared,
+            code_dir=FUNCTIONS_DIR / "pretoken",
+            handler="handler.lambda_handler",
+            description="Exception Playbooks Cognito pre-token generation: admins only with MFA",
+            access=FunctionAccess(),
+            memory_size=PRE_TOKEN_MEMORY_MB,
+            timeout=Duration.seconds(5),  # Cognito waits at most 5 s for a trigger
+        )
+        # A policy of its own: the function's default policy is a dependency of the function,
+        # which the pool depends on (its trigger), which this policy names: no cycle this way.
+        iam.Policy(
+            self,
+            "PreTokenGenerationLookup",
+            roles=[function.role],
+            statements=[
+                iam.PolicyStatement(
+                    actions=["cognito-idp:AdminGetUser"], resources=[self.user_pool.user_pool_arn]
+                )
+            ],
+        )
+        self.user_pool.add_trigger(
+            cognito.UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG,
+            function.function,
+            cognito.LambdaVersion.V2_0,
+        )
+        return function.function
 
     @property
     def domain_url(self) -> str:

@@ -62,3 +62,20 @@ def test_the_hosted_ui_domain_prefix_is_unique_per_stack_and_account() -> None:
 
     assert "mystack-prod" in str(stack.default_domain_prefix("MyStack_Prod"))
     assert "aws" not in str(stack.default_domain_prefix("aws-Cognito-Test")).split("-${")[0]
+
+
+def test_admin_mfa_is_enforced_by_the_pre_token_generation_trigger(synthesized: Synthesized) -> None:
+    pool = _only(synthesized, "AWS::Cognito::UserPool")
+    trigger_id = synthesized.logical_id(synthesized.stack.node.find_child("Auth").pre_token)
+    config = pool["LambdaConfig"]["PreTokenGenerationConfig"]
+    assert config["LambdaVersion"] == "V2_0"
+    assert referenced_ids(config["LambdaArn"]) == {trigger_id}
+    assert pool["MfaConfiguration"] == "OPTIONAL" and pool["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    pool_id = next(iter(synthesized.of_type("AWS::Cognito::UserPool")))
+    lookups = [
+        s
+        for p in synthesized.of_type("AWS::IAM::Policy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if s["Action"] == "cognito-idp:AdminGetUser"
+    ]
+    assert [referenced_ids(s["Resource"]) for s in lookups] == [{pool_id}]

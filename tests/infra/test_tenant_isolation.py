@@ -59,6 +59,8 @@ def _table_users(synthesized: Synthesized) -> set[str]:
     users = set()
     for name, function_id in service_functions(synthesized).items():
         kind, key = name.split(":")
+        if kind == "auth":
+            continue  # the Cognito trigger reads no table
         access = API_ACCESS[key] if kind == "api" else agent_access(agents[key])
         if access.state is not None or access.events is not None:
             users.add(_role_id(synthesized, function_id))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-
 import json
 import re
 from typing import Any
