@@ -81,7 +81,7 @@ def test_transactions_check_every_item_and_its_action() -> None:
     assert not _refused("TransactWriteItems", {"TransactItems": [mine_put]})
     assert _refused("TransactWriteItems", {"TransactItems": [mine_put, theirs_check]})
     assert _refused(
-        "TransactWriteItems", {"TransactItems": [{"Delete": {"TableName": "state", "Key": MINE}}]}
+        "TransactWriteItems", {"TransactItems": [{"Delete": {"TableName": "events", "Key": EVENT}}]}
     )
     assert not _refused("TransactGetItems", {"TransactItems": [{"Get": {"TableName": "state", "Key": MINE}}]})
     assert _refused("TransactGetItems", {"TransactItems": [{"Get": {"TableName": "state", "Key": THEIRS}}]})
@@ -91,7 +91,7 @@ def test_transactions_check_every_item_and_its_action() -> None:
     ("operation", "params"),
     [
         ("Scan", {"TableName": "state"}),
-        ("DeleteItem", {"TableName": "state", "Key": MINE}),
+        ("DeleteItem", {"TableName": "events", "Key": EVENT}),
         ("BatchWriteItem", {"RequestItems": {"state": [{"PutRequest": {"Item": MINE}}]}}),
         ("ExecuteStatement", {"Statement": "SELECT * FROM state"}),
         ("DescribeTable", {"TableName": "state"}),

@@ -4,8 +4,8 @@
 CDK role (infra ``tenant_access.py``) is generated from it, and ``install_tenant_guard`` refuses,
 before anything is sent, every call that policy would refuse:
 
-* an action the role does not hold on that table (Scan, PartiQL, BatchWriteItem, DeleteItem,
-  anything on an unknown table) -> AccessDeniedException;
+* an action the role does not hold on that table (Scan, PartiQL, BatchWriteItem, anything but
+  put and read on the events table, anything on an unknown table) -> AccessDeniedException;
 * any partition key value outside the bound tenant's prefix ``T#<tenant>#`` (the
   ``dynamodb:LeadingKeys`` condition): Key/Item of single-item calls, every BatchGet key, every
   transaction item, the partition key of a Query's key condition (table or index);
@@ -38,6 +38,7 @@ TENANT_DATA_ACTIONS: dict[str, frozenset[str]] = {
             "dynamodb:BatchGetItem",
             "dynamodb:PutItem",
             "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",  # playbook drafts are deleted (conditionally) or consumed on publish
             "dynamodb:ConditionCheckItem",
             "dynamodb:Query",
         }

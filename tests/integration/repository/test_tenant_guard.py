@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from exception_playbooks.models.draft import Draft
 from exception_playbooks.models.packs import DomainPackInput, PolicyPackInput
 from exception_playbooks.repository import packs as packs_module
 from exception_playbooks.repository import playbooks as playbooks_module
@@ -24,6 +25,11 @@ from ..factories import create_exception, now_iso, playbook
 OWNER = "acme"
 INTRUDER = "globex"
 DOMAIN = "payments"
+
+
+def _draft(draft_id: str) -> Draft:
+    at = "2026-01-01T00:00:00.000Z"
+    return Draft(draft_id=draft_id, body={"name": "d"}, created_at=at, updated_at=at)
 
 
 def _staged(stage: Callable[[Transaction], None]) -> Callable[[Repositories], Any]:
@@ -49,6 +55,9 @@ def _calls(tenant: str) -> dict[str, Callable[[Repositories], Any]]:
         "playbooks.list_latest": lambda r: r.playbooks.list_latest(tenant),
         "playbooks.candidates": lambda r: r.playbooks.candidates(tenant, DOMAIN),
         "playbooks.save_version": lambda r: r.playbooks.save_version(tenant, playbook("pb-2", version=1)),
+        "playbooks.stage_version+commit": lambda r: _staged(
+            lambda t: r.playbooks.stage_version(t, tenant, playbook("pb-3", version=1))
+        )(r),
         "playbooks.deactivate": lambda r: r.playbooks.deactivate(tenant, "pb-1"),
         "packs.policy": lambda r: r.packs.policy(tenant, cached=False),
         "packs.domain": lambda r: r.packs.domain(tenant, DOMAIN, cached=False),
@@ -70,6 +79,13 @@ def _calls(tenant: str) -> dict[str, Callable[[Repositories], Any]]:
         "idempotency.stage": lambda r: _staged(
             lambda t: r.idempotency.stage(tenant, "create", "k-2", "hash", {"status": 201}, t)
         )(r),
+        "drafts.get": lambda r: r.drafts.get(tenant, "d-1"),
+        "drafts.list": lambda r: r.drafts.list(tenant),
+        "drafts.save": lambda r: r.drafts.save(tenant, _draft("d-2"), expected_revision=None),
+        "drafts.delete": lambda r: r.drafts.delete(tenant, "d-1"),
+        "drafts.stage_removal+commit": lambda r: _staged(
+            lambda t: r.drafts.stage_removal(t, tenant, _draft("d-1"))
+        )(r),
         "agent_markers.seen": lambda r: r.agent_markers.seen(tenant, "EX-1", "TriageAgent", "ev-1"),
         "agent_markers.stage": lambda r: _staged(
             lambda t: r.agent_markers.stage(tenant, "EX-1", "TriageAgent", "ev-2", now_iso(r), t)
@@ -87,6 +103,7 @@ def owned(repos: Repositories) -> Repositories:
     playbooks_module.clear_cache()
     create_exception(repos, OWNER, "EX-1")
     repos.playbooks.save_version(OWNER, playbook("pb-1", version=1))
+    repos.drafts.save(OWNER, _draft("d-1"), expected_revision=None)
     return repos
 
 
@@ -104,6 +121,7 @@ def test_every_repository_method_is_covered() -> None:
             ("stats", "StatsRepository"),
             ("idempotency", "IdempotencyRepository"),
             ("agent_markers", "AgentMarkerRepository"),
+            ("drafts", "DraftRepository"),
         )
         for method in vars(getattr(__import__(f"exception_playbooks.repository.{name}", fromlist=[cls]), cls))
         if not method.startswith("_") and method not in ("materialize", "commit", "stage")

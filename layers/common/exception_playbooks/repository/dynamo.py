@@ -73,11 +73,15 @@ class Dynamo:
         return self.config.events_table
 
     @property
-    def client(self) -> Any:
-        """The client for the tenant bound by the entry point (API token, checked agent event)."""
+    def client_provider(self) -> ClientProvider:
         if self._clients is None:
             self._clients = default_client_provider(self.config)
-        return self._clients.client(current_tenant())
+        return self._clients
+
+    @property
+    def client(self) -> Any:
+        """The client for the tenant bound by the entry point (API token, checked agent event)."""
+        return self.client_provider.client(current_tenant())
 
     def serialize(self, item: dict[str, Any]) -> dict[str, Any]:
         if self._serializer is None:
@@ -319,7 +323,7 @@ class CountingDynamo(Dynamo):
     is that request's own; the shared ``Dynamo`` is never touched)."""
 
     def __init__(self, inner: Dynamo):
-        super().__init__(inner.config, inner.client)
+        super().__init__(inner.config, clients=inner.client_provider)  # the same tenant sessions
         self.calls: dict[str, int] = {}
 
     def call(self, operation: str, **kwargs: Any) -> Any:
