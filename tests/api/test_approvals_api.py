@@ -289,3 +289,18 @@ def test_a_tenant_without_the_policy_sees_no_change(api: ApiClient, repos: Any) 
     assert done.body["action"]["outcome"] == "owner_assigned"
     assert all("approval" not in step for step in done.body["steps"])
     assert_error(decide(api, BOB, order=3), 409, "NO_APPROVAL_PENDING")
+
+
+@pytest.mark.parametrize("path", [APPROVE, REJECT], ids=["approve", "reject"])
+def test_approve_and_reject_routes_check_token_then_role_then_tenant(
+    api: ApiClient, aws: Any, requested: dict[str, Any], path: str
+) -> None:
+    params = {"exception_id": "EX-1", "step_order": "2"}
+    body = {"notes": "why"}
+    before = snapshot(aws)
+    assert_error(api.call("POST", path, params, body=body, anonymous=True), 401)
+    assert_error(api.call("POST", path, params, body=body, user=VIEWER), 403, "FORBIDDEN_ROLE")
+    intruder = (TENANT_B, "mallory", ("operator", "approver", "admin"))
+    assert_error(api.call("POST", path, params, body=body, user=intruder), 404, "EXCEPTION_NOT_FOUND")
+    assert snapshot(aws) == before
+    assert api.call("POST", path, params, body=body, user=BOB).status == 200
