@@ -29,10 +29,9 @@ def scheduler_for(function_arn: str) -> Scheduler:
 
 
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    detail = event.get("detail") if isinstance(event.get("detail"), dict) else event
-    bind_request(
-        str(detail.get("tenant_id", "")), str(event.get("id", "")), exception_id=detail.get("exception_id")
-    )
+    inner = event.get("detail")
+    detail: dict[str, Any] = inner if isinstance(inner, dict) else event
+    bind_request(detail.get("tenant_id"), event.get("id"), exception_id=detail.get("exception_id"))
     try:
         outcome = handle(event, repositories(), scheduler_for(getattr(context, "invoked_function_arn", "")))
         logger.info("handled", extra=outcome)
