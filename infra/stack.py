@@ -12,6 +12,7 @@ from exception_playbooks_infra.data import DataStores
 from exception_playbooks_infra.functions import CommonLayer, SharedFunctionProps, function_environment
 from exception_playbooks_infra.monitoring import Monitoring
 from exception_playbooks_infra.nag import suppress_accepted_findings
+from exception_playbooks_infra.sla import SlaClock
 from exception_playbooks_infra.web import WebHosting
 
 
@@ -40,6 +41,7 @@ class ExceptionPlaybooksStack(Stack):
             event_bus=timeline.bus,
         )
         agents = Agents(self, "Agents", bus=timeline.bus, shared=shared)
+        sla = SlaClock(self, "SlaClock", bus=timeline.bus, shared=shared)
 
         web = WebHosting(self, "Web")
         auth = Auth(
@@ -68,10 +70,13 @@ class ExceptionPlaybooksStack(Stack):
             functions={
                 **{f"Api{group.capitalize()}": function for group, function in api.functions.items()},
                 **{f"Agent{name}": function for name, function in agents.functions.items()},
+                "SlaClock": sla.function,
             },
             dead_letter_queues={
                 "OutboxPipe": timeline.pipe_dlq,
                 **{f"Agent{name}": queue for name, queue in agents.dead_letter_queues.items()},
+                "SlaSchedules": sla.schedule_dlq,
+                "SlaSync": sla.sync_dlq,
             },
             alarm_email=alarm_email,
         )
