@@ -58,10 +58,15 @@ def test_an_approver_finds_the_request_in_the_inbox_sees_the_breach_and_approves
     expect(timeline.locator('[data-event-type="ApprovalGranted"]')).to_have_count(1)
     expect(timeline.locator('[data-event-type="SlaBreached"]')).to_have_count(1)
 
-    # The requester sees the request as theirs: no Approve button, only Withdraw.
+    # Nothing is left for olga to approve (she asked; the next step is not covered).
     api.act(
         f"/api/exceptions/{exception_id}/playbook/steps/2/complete", {}, olga
     )  # assign_owner: not covered
     mine = new_page(olga)
     mine.goto("/#/approvals")
     expect(mine.get_by_test_id("approvals-empty")).to_be_visible()
+
+    # The list shows the clock's state per row (the tenant's sla_clock and the deadline).
+    mine.goto("/#/exceptions")
+    row_of = mine.locator(f'[data-testid="exception-row"][data-exception-id="{exception_id}"]')
+    expect(row_of.get_by_test_id("sla-state")).to_have_attribute("data-sla-state", "breached")

@@ -12,7 +12,8 @@ const MAX_EXCEPTIONS = 50;
 async function pending(signal) {
   const me = currentUser();
   const pages = await Promise.all(STATUSES.map((status) => api.get('/api/exceptions', { query: { status, limit: MAX_EXCEPTIONS }, signal })));
-  const exceptions = pages.flatMap((p) => p.items).filter((e) => e.current_step).slice(0, MAX_EXCEPTIONS);
+  const byId = new Map(pages.flatMap((p) => p.items).filter((e) => e.current_step).map((e) => [e.exception_id, e]));
+  const exceptions = [...byId.values()].slice(0, MAX_EXCEPTIONS);
   const statuses = await Promise.all(exceptions.map((e) => api.get(`/api/exceptions/${seg(e.exception_id)}/playbook`, { signal }).then((s) => [e, s])));
   const rows = [];
   for (const [ex, status] of statuses) {
