@@ -155,6 +155,16 @@ def test_a_breach_leaves_a_started_run_alone(sla_world: Any, clock: FakeClock) -
     assert (record.current_playbook_id, record.current_step) == ("pb-normal", 2)
 
 
+def test_the_warning_re_evaluates_the_effective_severity(sla_world: Any, clock: FakeClock) -> None:
+    rule = {"when": {"sla_minutes_remaining_lt": 30}, "severity": "critical"}
+    sla_world.packs.put_domain(TENANT, "Finance", DomainPackInput.model_validate({"severity_rules": [rule]}))
+    clock.now = DEADLINE - timedelta(minutes=15)
+    ring(sla_world, TENANT, "EX-1", "warn:15", iso(DEADLINE))
+    warning = dict(_timeline(sla_world))["SlaWarning"]
+    assert (warning["previous_severity"], warning["severity"]) == ("high", "critical")
+    assert operations.load_exception(sla_world, TENANT, "EX-1").severity == "critical"
+
+
 def test_stale_and_closed_marks_do_nothing(sla_world: Any, clock: FakeClock) -> None:
     before = _timeline(sla_world)
     stale = ring(sla_world, TENANT, "EX-1", "breach", iso(DEADLINE - timedelta(hours=1)))

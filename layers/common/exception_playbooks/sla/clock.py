@@ -21,6 +21,7 @@ from typing import Any
 from .. import bus
 from ..agents.base import Agent, Outcome, Plan, Reads, Skip
 from ..agents.envelope import Trigger
+from ..agents.triage import _with_severity as with_triaged_severity
 from ..execution.operations import Change, plan_rematch
 from ..matching.effective import effective_view, minutes_remaining
 from ..matching.engine import select_playbook
@@ -131,7 +132,8 @@ class SlaClockAgent(Agent):
         now = reads.now()
         view = effective_view(record, packs, now)
         left = minutes_remaining(record.sla_deadline, now)
-        change = Change(record)
+        # The record shows the re-evaluated severity, as triage would (a person's severity stands).
+        change = Change(with_triaged_severity(record, view.severity))
         notify = _notification(record, packs.policy, clock, threshold)
         change.events.append(
             self.event(
@@ -141,6 +143,7 @@ class SlaClockAgent(Agent):
                     "deadline": iso(current),
                     "minutes_remaining": None if left is None else round(left, 1),
                     "severity": view.severity.value,
+                    "previous_severity": record.severity.value if record.severity else None,
                     "notified": notify,
                 },
             )
