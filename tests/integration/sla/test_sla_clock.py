@@ -181,3 +181,48 @@ def test_a_mark_already_passed_when_synced_rings_at_once(
     assert len(result.put) == 2 and len(result.deleted) == 1
     assert [outcome.event_types[0] for outcome in result.rung] == ["SlaWarning"]
     assert marks.schedule_name(TENANT, "EX-1", "warn:60") in result.deleted
+
+
+def test_an_approval_request_gets_an_expiry_schedule_that_records_the_expiry(
+    sla_world: Any, scheduler: EventBridgeScheduler, clock: FakeClock
+) -> None:
+    """Through functions/sla/handler.py: the bus event syncs, the schedule's payload expires."""
+    import importlib.util
+    from pathlib import Path
+
+    from exception_playbooks import bus
+    from exception_playbooks.sla import entry
+
+    policy = {**POLICY, "two_person_approval": {"action_types": ["add_comment"], "ttl_minutes": 30}}
+    sla_world.packs.put_policy(TENANT, PolicyPackInput.model_validate(policy))
+    operations.act_on_step(sla_world, OPERATOR, "EX-1", 1, operations.StepCommand(), skip=False)
+    [requested] = [e for e in _stored_events() if e["event_type"] == "ApprovalRequested"]
+
+    path = Path(__file__).resolve().parents[3] / "functions" / "sla" / "handler.py"
+    spec = importlib.util.spec_from_file_location("_sla_handler_under_test", path)
+    assert spec is not None and spec.loader is not None
+    handler = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(handler)
+    handler.repositories = lambda: sla_world
+    handler._schedulers[TARGET] = scheduler
+    context = type("Context", (), {"invoked_function_arn": TARGET})()
+
+    synced = handler.lambda_handler(bus.envelope(TENANT, requested), context)
+    name = marks.approval_schedule_name(TENANT, "EX-1")
+    assert name in synced["put"]
+    expiry = _schedules(scheduler)[name]
+    assert expiry["ScheduleExpression"] == "at(2026-01-05T09:30:00)"
+    payload = json.loads(expiry["Target"]["Input"])
+    assert payload == {"kind": "approval_expiry", "tenant_id": TENANT, "exception_id": "EX-1"}
+
+    assert entry.handle(payload, sla_world, scheduler) == {"kind": "approval_expiry", "expired": False}
+    clock.now = START + timedelta(minutes=31)
+    assert handler.lambda_handler(payload, context) == {"kind": "approval_expiry", "expired": True}
+    assert [e["event_type"] for e in _stored_events()][-1] == "ApprovalExpired"
+
+
+def _stored_events() -> list[dict[str, Any]]:
+    from exception_playbooks import config, keys
+
+    items = stored_items(config.settings().events_table, keys.events_pk(TENANT, "EX-1"))
+    return sorted(items, key=lambda item: item["seq"])
