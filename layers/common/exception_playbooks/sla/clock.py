@@ -49,10 +49,12 @@ def sync_schedules(
     repos: Repositories, scheduler: Scheduler, tenant_id: str, exception_id: str
 ) -> SyncResult:
     result = SyncResult()
+    policy = repos.packs.policy(tenant_id)  # cached: a tenant that did not opt in costs no read
+    if policy.sla_clock is None and policy.two_person_approval is None:
+        return result
     record = repos.exceptions.get(tenant_id, exception_id)
     if record is None:
         return result
-    policy = repos.packs.policy(tenant_id)
     _sync_approval_expiry(scheduler, tenant_id, record, result)
     clock = policy.sla_clock
     if clock is None:
