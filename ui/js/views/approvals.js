@@ -9,14 +9,18 @@ import { errorSlot, showApiError, loading } from '../components/feedback.js';
 const STATUSES = ['in_progress', 'pending_review', 'escalated'];
 const MAX_EXCEPTIONS = 50;
 
+// One request at a time: the inbox is a background read, and the local stack serves the requests
+// of one function group on shared handler state (parallel reads there have been seen to mix up).
 async function pending(signal) {
   const me = currentUser();
-  const pages = await Promise.all(STATUSES.map((status) => api.get('/api/exceptions', { query: { status, limit: MAX_EXCEPTIONS }, signal })));
-  const byId = new Map(pages.flatMap((p) => p.items).filter((e) => e.current_step).map((e) => [e.exception_id, e]));
-  const exceptions = [...byId.values()].slice(0, MAX_EXCEPTIONS);
-  const statuses = await Promise.all(exceptions.map((e) => api.get(`/api/exceptions/${seg(e.exception_id)}/playbook`, { signal }).then((s) => [e, s])));
+  const byId = new Map();
+  for (const status of STATUSES) {
+    const page = await api.get('/api/exceptions', { query: { status, limit: MAX_EXCEPTIONS }, signal });
+    for (const e of page.items) if (e.current_step && !byId.has(e.exception_id)) byId.set(e.exception_id, e);
+  }
   const rows = [];
-  for (const [ex, status] of statuses) {
+  for (const ex of [...byId.values()].slice(0, MAX_EXCEPTIONS)) {
+    const status = await api.get(`/api/exceptions/${seg(ex.exception_id)}/playbook`, { signal });
     for (const step of status.steps || []) {
       const r = step.approval;
       if (!r || r.expired || r.requested_by === me.username || r.approvals.some((a) => a.actor_id === me.username)) continue;
