@@ -14,6 +14,7 @@ from exception_playbooks_infra.functions import CommonLayer, SharedFunctionProps
 from exception_playbooks_infra.monitoring import Monitoring
 from exception_playbooks_infra.nag import suppress_accepted_findings
 from exception_playbooks_infra.tenant_access import TenantDataAccess
+from exception_playbooks_infra.sla import SlaClock
 from exception_playbooks_infra.web import WebHosting
 
 
@@ -58,6 +59,7 @@ class ExceptionPlaybooksStack(Stack):
             reserved_concurrency=reserved_concurrency,
         )
         agents = Agents(self, "Agents", bus=timeline.bus, shared=shared)
+        sla = SlaClock(self, "SlaClock", bus=timeline.bus, shared=shared)
 
         web = WebHosting(self, "Web")
         auth = Auth(
@@ -94,11 +96,14 @@ class ExceptionPlaybooksStack(Stack):
                 **{f"Api{group.capitalize()}": function for group, function in api.functions.items()},
                 **{f"Agent{name}": function for name, function in agents.functions.items()},
                 "PreTokenGeneration": auth.pre_token,
+                "SlaClock": sla.function,
             },
             dead_letter_queues={
                 "OutboxPipe": timeline.pipe_dlq,
                 "TimelineTamper": timeline.tamper_queue,
                 **{f"Agent{name}": queue for name, queue in agents.dead_letter_queues.items()},
+                "SlaSchedules": sla.schedule_dlq,
+                "SlaSync": sla.sync_dlq,
             },
             async_functions={f"Agent{name}": function for name, function in agents.functions.items()},
             pipe_names={"OutboxPipe": timeline.pipe.ref, "TamperPipe": timeline.tamper_pipe.ref},

@@ -12,11 +12,13 @@ import * as draftEditor from './js/views/draft-editor.js';
 import * as playbookDiff from './js/views/playbook-diff.js';
 import * as playbookDetail from './js/views/playbook-detail.js';
 import * as playbookEditor from './js/views/playbook-editor.js';
+import * as approvals from './js/views/approvals.js';
 
 const routes = [
   { pattern: /^\/signin$/, view: signin.render, public: true },
   { pattern: /^\/exceptions$/, view: exceptionsList.render, nav: 'exceptions' },
   { pattern: /^\/exceptions\/([^/]+)$/, keys: ['id'], view: exceptionDetail.render, nav: 'exceptions' },
+  { pattern: /^\/approvals$/, view: approvals.render, nav: 'approvals' },
   { pattern: /^\/playbooks$/, view: playbooksList.render, nav: 'playbooks' },
   { pattern: /^\/playbooks\/new$/, view: playbookEditor.render, nav: 'playbooks' },
   { pattern: /^\/playbooks\/drafts\/([^/]+)$/, keys: ['id'], view: draftEditor.render, nav: 'playbooks' },

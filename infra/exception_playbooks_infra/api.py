@@ -25,7 +25,7 @@ from .waf import web_acl
 TENANT_ATTRIBUTE = "tenant_id"  # the token carries it as custom:tenant_id
 # One group per role (the token's cognito:groups claim is read by exception_playbooks.auth).
 # Lower precedence wins when a user is in several groups (the cognito:preferred_role claim).
-GROUP_PRECEDENCE = {Role.ADMIN: 0, Role.OPERATOR: 10, Role.AUTOMATION: 20, Role.VIEWER: 30}
+GROUP_PRECEDENCE = {Role.ADMIN: 0, Role.OPERATOR: 10, Role.AUTOMATION: 20, Role.APPROVER: 25, Role.VIEWER: 30}
 
 # Short-lived: a stolen token is useful for minutes; the web app signs in again after this.
 TOKEN_VALIDITY = Duration.minutes(30)

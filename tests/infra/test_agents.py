@@ -136,7 +136,7 @@ def test_one_rule_per_agent_with_its_pattern_retries_and_dead_letter_queue(synth
     timeline = _timeline(synthesized)
     agents = synthesized.stack.node.find_child("Agents")
     rules = synthesized.of_type("AWS::Events::Rule")
-    assert len(rules) == len(bus.AGENTS)
+    assert len(rules) == len(bus.AGENTS) + 1  # and the SLA clock's sync rule (test_sla.py)
     bus_id = synthesized.logical_id(timeline.bus)
 
     for agent in bus.AGENTS:
@@ -159,7 +159,7 @@ def test_one_rule_per_agent_with_its_pattern_retries_and_dead_letter_queue(synth
 def test_agent_async_failures_land_in_the_agents_queue(synthesized: Synthesized) -> None:
     agents = synthesized.stack.node.find_child("Agents")
     configs = synthesized.of_type("AWS::Lambda::EventInvokeConfig")
-    assert len(configs) == len(bus.AGENTS)
+    assert len(configs) == len(bus.AGENTS) + 1  # and the SLA function's (test_sla.py)
     by_function = {
         config["Properties"]["FunctionName"]["Ref"]: config["Properties"] for config in configs.values()
     }
@@ -174,7 +174,14 @@ def test_agent_async_failures_land_in_the_agents_queue(synthesized: Synthesized)
 def test_dead_letter_queues_are_encrypted_and_refuse_plain_http(synthesized: Synthesized) -> None:
     timeline = _timeline(synthesized)
     agents = synthesized.stack.node.find_child("Agents")
-    queues = [timeline.pipe_dlq, timeline.tamper_queue, *agents.dead_letter_queues.values()]
+    sla = synthesized.stack.node.find_child("SlaClock")
+    queues = [
+        timeline.pipe_dlq,
+        timeline.tamper_queue,
+        *agents.dead_letter_queues.values(),
+        sla.schedule_dlq,
+        sla.sync_dlq,
+    ]
     queue_ids = {synthesized.logical_id(q) for q in queues}
     assert queue_ids == set(synthesized.of_type("AWS::SQS::Queue"))
 

@@ -19,13 +19,15 @@ def service_functions(synthesized: Synthesized) -> dict[str, str]:
     named = {f"api:{group}": fn for group, fn in api.functions.items()}
     named.update({f"agent:{name}": fn for name, fn in agents.functions.items()})
     named["auth:PreTokenGeneration"] = synthesized.stack.node.find_child("Auth").pre_token
+    named["sla:SlaClock"] = synthesized.stack.node.find_child("SlaClock").function
     return {name: synthesized.logical_id(fn) for name, fn in named.items()}
 
 
 def test_one_function_per_endpoint_group_and_agent(synthesized: Synthesized) -> None:
     functions = service_functions(synthesized)
     assert set(functions) == {f"api:{g}" for g in API_FUNCTIONS} | {f"agent:{a.name}" for a in bus.AGENTS} | {
-        "auth:PreTokenGeneration"
+        "auth:PreTokenGeneration",
+        "sla:SlaClock",
     }
     # Plus the single BucketDeployment handler of aws-cdk-lib.
     assert len(synthesized.of_type("AWS::Lambda::Function")) == len(functions) + 1

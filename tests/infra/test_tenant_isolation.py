@@ -53,7 +53,7 @@ def _table_ids(synthesized: Synthesized) -> tuple[str, str]:
 
 def _table_users(synthesized: Synthesized) -> set[str]:
     """Role ids of the functions access.py lists with any table access."""
-    from exception_playbooks_infra.access import API_ACCESS, agent_access
+    from exception_playbooks_infra.access import AGENT_ACCESS, API_ACCESS, agent_access
 
     agents = {agent.name: agent for agent in bus.AGENTS}
     users = set()
@@ -61,7 +61,10 @@ def _table_users(synthesized: Synthesized) -> set[str]:
         kind, key = name.split(":")
         if kind == "auth":
             continue  # the Cognito trigger reads no table
-        access = API_ACCESS[key] if kind == "api" else agent_access(agents[key])
+        if kind == "sla":  # the SLA clock writes like an agent (infra/.../sla.py)
+            access = AGENT_ACCESS
+        else:
+            access = API_ACCESS[key] if kind == "api" else agent_access(agents[key])
         if access.state is not None or access.events is not None:
             users.add(_role_id(synthesized, function_id))
     return users

@@ -135,9 +135,13 @@ class Agent(ABC):
 
     def __init__(self, repos: Repositories, *, max_attempts: int = MAX_ATTEMPTS):
         self.repos = repos
-        self.rule = agent_rule(self.name)
+        self.rule = self.own_rule()
         self.actor = agent_actor(self.name)
         self.max_attempts = max_attempts
+
+    def own_rule(self) -> bus.AgentRule:
+        """The triggers this agent handles (its entry of ``bus.AGENTS``)."""
+        return agent_rule(self.name)
 
     @abstractmethod
     def plan(self, trigger: Trigger, reads: Reads) -> Plan | Skip:
