@@ -13,8 +13,8 @@ from exception_playbooks_infra.data import DataStores
 from exception_playbooks_infra.functions import CommonLayer, SharedFunctionProps, function_environment
 from exception_playbooks_infra.monitoring import Monitoring
 from exception_playbooks_infra.nag import suppress_accepted_findings
-from exception_playbooks_infra.tenant_access import TenantDataAccess
 from exception_playbooks_infra.sla import SlaClock
+from exception_playbooks_infra.tenant_access import TenantDataAccess
 from exception_playbooks_infra.web import WebHosting
 
 
