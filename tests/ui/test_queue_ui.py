@@ -52,7 +52,7 @@ def test_queue_views_sorting_search_links_and_sla_urgency(new_page: Any, data: U
 
     # SLA urgency in the list: overdue is marked, 37 minutes is urgent, two days is calm.
     def urgency(exception: dict[str, Any]) -> Any:
-        return page.locator(f'[data-exception-id="{exception["exception_id"]}"] [data-testid="sla-cell"]')
+        return page.locator(f'[data-exception-id="{exception["exception_id"]}"] [data-testid="sla-state"]')
 
     expect(urgency(overdue)).to_have_attribute("data-urgency", "overdue")
     expect(urgency(overdue)).to_contain_text("Overdue")

@@ -11,6 +11,7 @@ import { stepStatusBadge, actorChip, approvalMarker } from './badges.js';
 import { errorSlot, showError, showApiError, clearError, setBusy, announce } from './feedback.js';
 import { reasoningView } from './reasoning.js';
 import { describeStep, describeOutcome, ACTION_LABELS } from './step-describe.js';
+import { approvalBox } from './approval-box.js';
 
 export function playbookPanel({ exceptionId, onChanged, canAct = true, me = '' }) {
   const base = `/api/exceptions/${seg(exceptionId)}/playbook`;
@@ -229,7 +230,7 @@ export function playbookPanel({ exceptionId, onChanged, canAct = true, me = '' }
         ),
         stepMeta(step),
         step.notes ? h('blockquote', { class: 'step-notes' }, step.notes) : null,
-        isCurrent && canAct ? currentActions(step) : null,
+        step.approval ? approvalBox(step, { base, onDone: () => onChanged() }) : isCurrent && canAct ? currentActions(step) : null,
       ),
     );
   }

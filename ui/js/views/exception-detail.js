@@ -11,6 +11,7 @@ import { setPlaybookNames, eventHeadline } from '../components/event-view.js';
 import { playbookIndex } from '../playbook-cache.js';
 import { canOperate, username } from '../roles.js';
 import { headerActions } from '../components/header-actions.js';
+import { slaBanner, slaStateFromEvents } from '../components/sla-banner.js';
 
 // Agents triage and assign asynchronously (about a second locally), so a fresh
 // exception is watched for a while instead of asking people to reload.
@@ -100,6 +101,7 @@ export async function render(root, ctx) {
   // What colleagues did while this page was open ("raj.patel: status in progress → resolved").
   const news = h('p', { class: 'page-news', role: 'status', 'data-testid': 'page-news', hidden: true });
   let lastSeq = null;
+  const slaHost = h('div', { class: 'sla-host' });
   let exception = null;
 
   const operator = canOperate();
@@ -120,6 +122,7 @@ export async function render(root, ctx) {
       h('a', { class: 'back-link', href: '#/exceptions' }, icon('arrowLeft'), 'Exceptions'),
       pageErr,
       news,
+      slaHost,
       headerHost,
       actions ? actions.el : null,
       columns,
@@ -188,6 +191,7 @@ export async function render(root, ctx) {
         panel.setWaiting(false);
         if (lastStatus) panel.update(lastStatus);
       }
+      replace(slaHost, slaBanner(slaStateFromEvents(items, exception && exception.sla_deadline)));
     } catch (e) {
       if (!ctx.alive() || e.name === 'AbortError') return;
       tl.showLoadError(e);

@@ -5,6 +5,7 @@ import { h, replace, field, icon, uid } from '../dom.js';
 import { api, seg } from '../api.js';
 import { navigate, replaceQuery } from '../router.js';
 import { formatOwner, formatShort, relativeTime, slaState, formatDateTime } from '../format.js';
+import { primeSlaClock, slaClockAttrs } from '../components/sla-banner.js';
 import { STATUSES, SEVERITIES, severityBadge, statusBadge } from '../components/badges.js';
 import { errorSlot, showApiError, showError, clearError, loading, announce } from '../components/feedback.js';
 import { exceptionForm } from '../components/exception-form.js';
@@ -66,14 +67,15 @@ function playbookCell(ex, playbooks) {
 export function slaCell(ex, now = Date.now()) {
   const sla = slaState(ex.sla_deadline, now);
   const done = ex.status === 'resolved' || ex.status === 'closed';
-  if (sla.tone === 'none') return h('span', { class: 'sla sla-none' }, '—');
+  // The SLA clock's state (issue 18: data-testid "sla-state", data-sla-state) rides on the same cell.
+  if (sla.tone === 'none') return h('span', { class: 'sla sla-none', ...slaClockAttrs(ex) }, '—');
   const left = new Date(ex.sla_deadline).getTime() - now;
   const urgency = done ? 'done' : left < 0 ? 'overdue' : left < 3600_000 ? 'urgent' : left < BREACHING_HOURS * 3600_000 ? 'soon' : 'later';
   return h(
     'span',
     {
+      ...slaClockAttrs(ex),
       class: `sla sla-${done ? 'done' : sla.tone} sla-urgency-${urgency}`,
-      'data-testid': 'sla-cell',
       'data-urgency': urgency,
       title: `Deadline ${formatDateTime(ex.sla_deadline)}`,
     },
@@ -84,6 +86,7 @@ export function slaCell(ex, now = Date.now()) {
 }
 
 export async function render(root, ctx) {
+  primeSlaClock();
   const q = ctx.query;
   const operator = canOperate();
   const state = {
