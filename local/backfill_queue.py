@@ -27,7 +27,7 @@ def backfill(dynamo: Dynamo) -> int:
     updated = 0
     kwargs: dict[str, Any] = {
         "TableName": table,
-        "FilterExpression": "sk = :sk AND attribute_not_exists(qcpk)",
+        "FilterExpression": "sk = :sk AND attribute_not_exists(gsi3pk)",
         "ExpressionAttributeValues": {":sk": {"S": EXCEPTION_SK}},
     }
     while True:

@@ -18,7 +18,16 @@ def test_backfill_puts_old_exceptions_in_the_queue_and_is_idempotent(
     create(api, "EX-OLD", severity="high", summary="Written before the queue")
     create(api, "EX-NEW")
     table = config.settings().state_table
-    old_attributes = ["qcpk", "qcsk", "qvpk", "qvsk", "qspk", "qssk", "search_id", "search_summary"]
+    old_attributes = [
+        "gsi3pk",
+        "gsi3sk",
+        "gsi4pk",
+        "gsi4sk",
+        "gsi5pk",
+        "gsi5sk",
+        "search_id",
+        "search_summary",
+    ]
     aws.update_item(  # as an item written by the previous version looks
         TableName=table,
         Key={"pk": {"S": "T#tenant-a#EX#EX-OLD"}, "sk": {"S": "EXCEPTION"}},

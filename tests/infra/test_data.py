@@ -36,7 +36,7 @@ def test_state_table_keys_indexes_and_ttl(synthesized: Synthesized) -> None:
     _, table = _table(synthesized, "state_table")
     props = table["Properties"]
     assert _key_schema(props["KeySchema"]) == [("pk", "HASH"), ("sk", "RANGE")]
-    queue_keys = ("qcpk", "qcsk", "qvpk", "qvsk", "qspk", "qssk")
+    queue_keys = ("gsi3pk", "gsi3sk", "gsi4pk", "gsi4sk", "gsi5pk", "gsi5sk")
     assert {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]} == {
         name: "S" for name in ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", *queue_keys)
     }
@@ -44,7 +44,7 @@ def test_state_table_keys_indexes_and_ttl(synthesized: Synthesized) -> None:
     assert set(indexes) == {"by_tenant", "playbooks", "queue_created", "queue_severity", "queue_sla"}
     assert _key_schema(indexes["by_tenant"]["KeySchema"]) == [("gsi1pk", "HASH"), ("gsi1sk", "RANGE")]
     assert _key_schema(indexes["playbooks"]["KeySchema"]) == [("gsi2pk", "HASH"), ("gsi2sk", "RANGE")]
-    assert _key_schema(indexes["queue_sla"]["KeySchema"]) == [("qspk", "HASH"), ("qssk", "RANGE")]
+    assert _key_schema(indexes["queue_sla"]["KeySchema"]) == [("gsi5pk", "HASH"), ("gsi5sk", "RANGE")]
     assert all(
         indexes[name]["Projection"] == {"ProjectionType": "ALL"} for name in ("by_tenant", "playbooks")
     )

@@ -19,9 +19,9 @@ GSI ``playbooks`` (gsi2pk, gsi2sk):
   every playbook   T#{tenant}#PLAYBOOKS          | {id}  (LATEST items: the authoring list)
   every draft      T#{tenant}#DRAFTS             | {draft_id}  (the drafts list)
 Queue GSIs of exception items (slim: the list columns only, never the playbook copy):
-  ``queue_created`` (qcpk, qcsk)   T#{tenant}#QUEUE      | {created_at}#{id}          (age)
-  ``queue_severity`` (qvpk, qvsk)  T#{tenant}#QUEUE      | {rank}#{created_at}#{id}   (severity)
-  ``queue_sla`` (qspk, qssk)       T#{tenant}#QUEUE_OPEN | {sla_deadline or ~}#{id}   (SLA;
+  ``queue_created`` (gsi3pk, gsi3sk)   T#{tenant}#QUEUE      | {created_at}#{id}          (age)
+  ``queue_severity`` (gsi4pk, gsi4sk)  T#{tenant}#QUEUE      | {rank}#{created_at}#{id}   (severity)
+  ``queue_sla`` (gsi5pk, gsi5sk)       T#{tenant}#QUEUE_OPEN | {sla_deadline or ~}#{id}   (SLA;
                                    sparse: only exceptions not yet resolved or closed)
 Events table (pk, seq):
   timeline event   T#{tenant}#EX#{id}            | seq (number)

@@ -76,11 +76,11 @@ def test_the_stored_item_carries_tenant_keys_and_index_keys(repos, dynamodb):
         TableName="test-state", Key={"pk": {"S": "T#acme#EX#EX-1"}, "sk": {"S": "EXCEPTION"}}
     )
     item = raw["Item"]
-    assert item["qcpk"]["S"] == "T#acme#QUEUE"
-    assert item["qcsk"]["S"] == "2026-01-05T09:00:00.000Z#EX-1"
-    assert item["qvsk"]["S"] == "3#2026-01-05T09:00:00.000Z#EX-1"  # high: after critical only
-    assert item["qspk"]["S"] == "T#acme#QUEUE_OPEN"
-    assert item["qssk"]["S"] == "~#EX-1"  # no deadline: after every deadline
+    assert item["gsi3pk"]["S"] == "T#acme#QUEUE"
+    assert item["gsi3sk"]["S"] == "2026-01-05T09:00:00.000Z#EX-1"
+    assert item["gsi4sk"]["S"] == "3#2026-01-05T09:00:00.000Z#EX-1"  # high: after critical only
+    assert item["gsi5pk"]["S"] == "T#acme#QUEUE_OPEN"
+    assert item["gsi5sk"]["S"] == "~#EX-1"  # no deadline: after every deadline
     assert item["gsi1pk"]["S"] == "T#acme#EXCEPTIONS"  # by_tenant: whole items for bulk matching
     assert item["tenant_id"]["S"] == TENANT
     assert "owner" not in item  # None values are not stored

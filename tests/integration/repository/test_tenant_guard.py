@@ -17,7 +17,7 @@ from exception_playbooks.repository import packs as packs_module
 from exception_playbooks.repository import playbooks as playbooks_module
 from exception_playbooks.repository.bundle import Repositories
 from exception_playbooks.repository.dynamo import Transaction
-from exception_playbooks.repository.exceptions import ExceptionFilters
+from exception_playbooks.repository.exceptions import ExceptionFilters, ExceptionOrder
 from exception_playbooks.tenancy import tenant_scope
 
 from ..factories import create_exception, now_iso, playbook
@@ -46,6 +46,10 @@ def _calls(tenant: str) -> dict[str, Callable[[Repositories], Any]]:
     return {
         "exceptions.get": lambda r: r.exceptions.get(tenant, "EX-1"),
         "exceptions.list": lambda r: r.exceptions.list(tenant, ExceptionFilters(), 10, None),
+        "exceptions.list+sla": lambda r: r.exceptions.list(
+            tenant, ExceptionFilters(severities=("high",)), 10, None, ExceptionOrder.SLA_DEADLINE
+        ),
+        "exceptions.open_queue": lambda r: r.exceptions.open_queue(tenant),
         "exceptions.events": lambda r: r.exceptions.events(tenant, "EX-1", 10, None),
         "exceptions.all_events": lambda r: r.exceptions.all_events(tenant, "EX-1"),
         "exceptions.stage+commit": lambda r: create_exception(r, tenant, "EX-NEW"),

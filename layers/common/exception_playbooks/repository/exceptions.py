@@ -39,9 +39,9 @@ class QueueIndex:
 
 
 QUEUE_INDEXES: dict[ExceptionOrder, QueueIndex] = {
-    ExceptionOrder.CREATED_AT: QueueIndex("queue_created", "qcpk", "qcsk", forward=False),
-    ExceptionOrder.SEVERITY: QueueIndex("queue_severity", "qvpk", "qvsk", forward=False),
-    ExceptionOrder.SLA_DEADLINE: QueueIndex("queue_sla", "qspk", "qssk", forward=True),
+    ExceptionOrder.CREATED_AT: QueueIndex("queue_created", "gsi3pk", "gsi3sk", forward=False),
+    ExceptionOrder.SEVERITY: QueueIndex("queue_severity", "gsi4pk", "gsi4sk", forward=False),
+    ExceptionOrder.SLA_DEADLINE: QueueIndex("queue_sla", "gsi5pk", "gsi5sk", forward=True),
 }
 # Statuses that leave the work queue: such exceptions are not in the (sparse) SLA index.
 FINISHED_STATUSES = frozenset({"resolved", "closed"})
@@ -377,14 +377,14 @@ def queue_keys(tenant_id: str, record: ExceptionRecord) -> dict[str, str]:
     """The queue indexes' keys of one exception; the SLA index holds only open work."""
     severity = record.severity.value if record.severity else None
     index_keys = {
-        "qcpk": keys.queue_pk(tenant_id),
-        "qcsk": keys.queue_created_sk(record.created_at, record.exception_id),
-        "qvpk": keys.queue_pk(tenant_id),
-        "qvsk": keys.queue_severity_sk(severity, record.created_at, record.exception_id),
+        "gsi3pk": keys.queue_pk(tenant_id),
+        "gsi3sk": keys.queue_created_sk(record.created_at, record.exception_id),
+        "gsi4pk": keys.queue_pk(tenant_id),
+        "gsi4sk": keys.queue_severity_sk(severity, record.created_at, record.exception_id),
     }
     if record.status.value not in FINISHED_STATUSES:
-        index_keys["qspk"] = keys.queue_open_pk(tenant_id)
-        index_keys["qssk"] = keys.queue_sla_sk(record.sla_deadline, record.exception_id)
+        index_keys["gsi5pk"] = keys.queue_open_pk(tenant_id)
+        index_keys["gsi5sk"] = keys.queue_sla_sk(record.sla_deadline, record.exception_id)
     return index_keys
 
 
