@@ -65,6 +65,7 @@ class DynamoDBLocal:
     heap_mb: int = 512
     shared_db: bool = False  # one database file whatever the credentials and region of the caller
     log_path: Path | None = None  # the JVM's stderr goes here (else to a pipe read only on failure)
+    keep_fds: tuple[int, ...] = ()  # descriptors the JVM inherits (the state directory's lock)
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -120,6 +121,7 @@ class DynamoDBLocal:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
+                pass_fds=self.keep_fds,
                 preexec_fn=die_with_parent,
             )
         finally:

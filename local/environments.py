@@ -192,9 +192,10 @@ class ProcessPoolRunner:
 
 
 def stop_fork_server() -> None:
-    """End the fork server now rather than when this process exits (no orphan after stop)."""
-    from multiprocessing import forkserver
+    """End the fork server and resource tracker now, not when this process exits (no orphans)."""
+    from multiprocessing import forkserver, resource_tracker
 
-    stop = getattr(forkserver._forkserver, "_stop", None)
-    if stop is not None:
-        stop()
+    for helper in (forkserver._forkserver, resource_tracker._resource_tracker):
+        stop = getattr(helper, "_stop", None)
+        if stop is not None:
+            stop()

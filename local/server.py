@@ -212,6 +212,7 @@ class LocalStack:
             db_path=self.config.database_dir,
             shared_db=True,
             log_path=self.config.state_dir / "dynamodb-local.log",
+            keep_fds=(self._lock.fd,),
         )
         endpoint = self._database.launch()  # the JVM boots while the workers load the handlers
         self._events_server = MotoServer()

@@ -22,8 +22,8 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # Stand-in handlers: the stack's machinery (authorizer, proxy events, call counting, the stream
-# dispatcher, durability) proven independently of the real handlers. STANDIN_AGENT_DELAY (seconds)
-# slows the triage agent down, to build a backlog.
+# dispatcher, durability) proven independently of the real handlers. STANDIN_AGENT_DELAY (seconds),
+# or "delay" in the created exception, slows the triage agent down, to build a backlog.
 EXCEPTIONS_HANDLER = """
 import json
 import os
@@ -57,7 +57,8 @@ def lambda_handler(event, context):
                 "exception_id": {"S": exception_id}, "actor_type": {"S": "human"},
                 "actor_id": {"S": claims["cognito:username"]},
                 "created_at": {"S": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())},
-                "payload": {"M": {"fail": {"BOOL": bool(body.get("fail"))}}}}}},
+                "payload": {"M": {"fail": {"BOOL": bool(body.get("fail"))},
+                                    "delay": {"N": str(body.get("delay", 0))}}}}}},
         ])
         return _answer(201, {"exception_id": exception_id})
     exception_id = event["pathParameters"]["exception_id"]
@@ -79,8 +80,9 @@ STATE = os.environ["STATE_TABLE"]
 
 
 def triage_handler(event, context):
-    time.sleep(float(os.environ.get("STANDIN_AGENT_DELAY") or 0))
     detail = event["detail"]
+    delay = float(detail["payload"].get("delay", 0))
+    time.sleep(max(float(os.environ.get("STANDIN_AGENT_DELAY") or 0), delay))
     if detail["payload"].get("fail"):
         raise RuntimeError("triage cannot handle this one")
     DDB.update_item(
@@ -238,6 +240,15 @@ class StackProcess:
             os.killpg(pgid, signal.SIGKILL)
             raise AssertionError(f"orphan processes left behind: {leftovers}")
         return int(process.returncode)
+
+    def crash(self) -> None:
+        """kill -9 the whole process group (stack, JVM, workers) at once, as a power cut would."""
+        if self.process is None:
+            return
+        process, self.process = self.process, None
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+        self._log.close()
 
     def log(self) -> str:
         try:

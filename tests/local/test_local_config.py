@@ -96,7 +96,7 @@ def test_one_stack_per_state_directory(tmp_path: Path) -> None:
     first.acquire()
     try:
         with pytest.raises(StateDirInUse, match=str(os.getpid())):
-            StateDirLock(tmp_path).acquire()
+            StateDirLock(tmp_path).acquire(wait=0.2)
     finally:
         first.release()
     again = StateDirLock(tmp_path)
