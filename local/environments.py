@@ -33,6 +33,7 @@ log = logging.getLogger("local.environments")
 
 OK, MISSING, LOAD_FAILED, RAISED = "ok", "missing", "load_failed", "raised"
 FUNCTIONS_DIR_ENV = "LOCAL_FUNCTIONS_DIR"
+BARRIER_ENV = "LOCAL_DURABILITY_BARRIER"  # "1": wait for DynamoDB Local's commit before answering
 
 
 @dataclass(frozen=True)

@@ -218,6 +218,7 @@ class LocalStack:
         self._events_server = MotoServer()
         configure_aws_environment(endpoint, self._events_server.start())
         os.environ["LOCAL_FUNCTIONS_DIR"] = str(self.config.functions_dir)
+        os.environ["LOCAL_DURABILITY_BARRIER"] = "1"  # see environments.durability_barrier
         self._api_runner = ProcessPoolRunner(self.config.workers, name="API")
         self._agent_runner = ProcessPoolRunner(self.config.agent_workers, name="agent")
         self._api_runner.start()
