@@ -352,7 +352,9 @@ class Dispatcher:
         if records:
             self._last_sequence[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
             if self._checkpoint is not None and self._stream_arn:
-                self._checkpoint.save(self._stream_arn, dict(self._last_sequence))
+                # Only shards the stream still lists: trimmed ones drop out of the file.
+                known = {k: v for k, v in self._last_sequence.items() if k in self._iterators}
+                self._checkpoint.save(self._stream_arn, known)
         return len(records)
 
     def _deliver_batch(self, records: list[dict[str, Any]]) -> None:
@@ -424,7 +426,7 @@ class Dispatcher:
                     envelope["id"],
                     attempt,
                     self._max_attempts,
-                    error_text,
+                    error_text.splitlines()[0] if error_text else "",
                 )
                 if attempt < self._max_attempts:
                     time.sleep(self._backoff * (2 ** (attempt - 1)))

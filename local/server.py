@@ -33,6 +33,7 @@ REGION = "us-east-1"
 DATABASE_DIR = "dynamodb"  # DynamoDB Local's -dbPath inside the state directory
 CHECKPOINT_FILE = "stream-checkpoint.json"
 META_FILE = "meta.json"
+BARRIER_TABLE = "exception-playbooks-local-barrier"  # local only: environments.durability_barrier
 DISPATCH_LANES = 4
 
 log = logging.getLogger("local.server")
@@ -218,7 +219,7 @@ class LocalStack:
         self._events_server = MotoServer()
         configure_aws_environment(endpoint, self._events_server.start())
         os.environ["LOCAL_FUNCTIONS_DIR"] = str(self.config.functions_dir)
-        os.environ["LOCAL_DURABILITY_BARRIER"] = "1"  # see environments.durability_barrier
+        os.environ["LOCAL_BARRIER_TABLE"] = BARRIER_TABLE  # see environments.durability_barrier
         self._api_runner = ProcessPoolRunner(self.config.workers, name="API")
         self._agent_runner = ProcessPoolRunner(self.config.agent_workers, name="agent")
         self._api_runner.start()
@@ -228,7 +229,7 @@ class LocalStack:
         import boto3
         from exception_playbooks.config import reset_settings, settings
 
-        from .tables import create_event_bus, create_tables
+        from .tables import create_barrier_table, create_event_bus, create_tables
 
         reset_settings()
         self._settings = settings()
@@ -239,6 +240,7 @@ class LocalStack:
             self._drop_tables()
             self._meta = {}
         create_tables(self._dynamodb, self._settings)
+        create_barrier_table(self._dynamodb, BARRIER_TABLE)
         create_event_bus(boto3.client("events", region_name=REGION), self._settings)
         scan = self._dynamodb.scan(TableName=self._settings.state_table, Limit=1, Select="COUNT")
         self.existing_items = int(scan.get("Count", 0))

@@ -79,10 +79,11 @@ def _join(threads: list[threading.Thread]) -> None:
 
 
 def _untriaged(stack: StackProcess, token: str, ids: list[str]) -> list[str]:
+    gone = [i for i in ids if stack.get(f"/api/exceptions/{i}", token=token).status == 404]
+    assert not gone, f"{len(gone)} of {len(ids)} acknowledged writes are gone: {gone} (acknowledged: {ids})"
     missing = []
     for exception_id in ids:
         response = stack.get(f"/api/exceptions/{exception_id}", token=token)
-        assert response.status == 200, f"{exception_id} was acknowledged but is gone: {response.body!r}"
         if not response.json().get("triaged_by"):
             missing.append(exception_id)
     return missing
