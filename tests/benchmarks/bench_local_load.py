@@ -115,6 +115,27 @@ class Phase:
         }
 
 
+def _wait_for_playbooks(stack: Any, token: str, prefix: str, count: int, limit: float = 60.0) -> float | None:
+    """Seconds until the agents started a playbook on every exception just created (None: not in time)."""
+    started = time.monotonic()
+    pending = [f"{prefix}-{i}" for i in range(count)]
+    while pending and time.monotonic() - started < limit:
+        status = stack.get(f"/api/exceptions/{pending[-1]}/playbook", token=token)
+        if status.status == 200 and status.json().get("playbook"):
+            pending = [
+                i
+                for i in pending
+                if not stack.get(f"/api/exceptions/{i}/playbook", token=token).json().get("playbook")
+            ]
+        else:
+            time.sleep(0.25)
+    return None if pending else round(time.monotonic() - started, 1)
+
+
+def _has_playbook(stack: Any, token: str, exception_id: str) -> bool:
+    return bool(stack.get(f"/api/exceptions/{exception_id}/playbook", token=token).json().get("playbook"))
+
+
 def _timestamp(value: str) -> float:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
@@ -227,7 +248,7 @@ def bench_local_stack_load() -> dict[str, Any]:
                     )
                 )
                 created = by_op["create"]["requests"]
-                time.sleep(1.0)  # let the agents assign playbooks
+                by_op["agents_caught_up_s"] = _wait_for_playbooks(stack, operator, prefix, created)
                 by_op["status"] = Phase(concurrency, seconds).run(
                     lambda i, p=prefix, n=created: (
                         stack.get(f"/api/exceptions/{p}-{i % max(1, n)}/playbook", token=operator).status
