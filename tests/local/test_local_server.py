@@ -143,7 +143,8 @@ def test_restart_keeps_the_data_and_stops_cleanly(stack: StackProcess) -> None:
         stack.request("POST", "/api/exceptions", body={"exception_id": "EX-NEW"}, token=token).status == 201
     )
     stack.wait_for(lambda: stack.get("/api/exceptions/EX-NEW", token=token).json().get("triaged_by"), 5.0)
-    assert [d["exception_id"] for d in stack.get("/local/deliveries").json()["items"]] == ["EX-NEW"]
+    delivered = stack.wait_for(lambda: stack.get("/local/deliveries").json()["items"], 5.0)
+    assert [d["exception_id"] for d in delivered] == ["EX-NEW"]
 
 
 def test_a_second_stack_on_the_same_state_directory_is_refused(stack: StackProcess) -> None:
