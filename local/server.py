@@ -8,7 +8,7 @@ the agents from a durable checkpoint, and the demo seed on an empty database.
 Ctrl-C / SIGTERM stop it cleanly; kill -9 loses nothing that was acknowledged.
 
 Environment: PORT (3000), SEED_DEMO (1; 0 starts empty), LOCAL_STATE_DIR (.local, relative
-to the repository), LOCAL_LOG_LEVEL (INFO), LOCAL_WORKERS (API execution environments, 4),
+to the repository), LOCAL_LOG_LEVEL (INFO), LOCAL_WORKERS (API execution environments, 1),
 LOCAL_AGENT_WORKERS (agent execution environments, 4), LOCAL_FUNCTIONS_DIR (functions/; the
 stack's own tests).
 """
@@ -58,7 +58,7 @@ class LocalConfig:
     repo_root: Path = REPO_ROOT
     log_level: str = "INFO"
     functions_dir: Path = REPO_ROOT / "functions"
-    workers: int = 4
+    workers: int = 1
     agent_workers: int = 4
 
     @classmethod
@@ -79,7 +79,10 @@ class LocalConfig:
             state_dir=state_dir,
             log_level=env.get("LOCAL_LOG_LEVEL", "INFO"),
             functions_dir=functions_dir,
-            workers=_positive(env, "LOCAL_WORKERS", 4),
+            # One API environment by default: like one warm Lambda, it sees its own writes in its
+            # caches (packs are cached 30 s per environment), so the docs' examples behave as
+            # written. More environments serve API requests in parallel, each with its caches.
+            workers=_positive(env, "LOCAL_WORKERS", 1),
             agent_workers=_positive(env, "LOCAL_AGENT_WORKERS", 4),
         )
 

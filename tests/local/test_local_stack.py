@@ -78,7 +78,10 @@ PLAYBOOK = {
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
-    process = StackProcess(tmp_path_factory.mktemp("empty-stack") / "state", seed=False)
+    # Four API environments: concurrent requests really run in parallel (the two-tenant test).
+    process = StackProcess(
+        tmp_path_factory.mktemp("empty-stack") / "state", seed=False, env={"LOCAL_WORKERS": "4"}
+    )
     process.start()
     try:
         yield process
