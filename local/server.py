@@ -9,7 +9,7 @@ Ctrl-C / SIGTERM stop it cleanly; kill -9 loses nothing that was acknowledged.
 
 Environment: PORT (3000), SEED_DEMO (1; 0 starts empty), LOCAL_STATE_DIR (.local, relative
 to the repository), LOCAL_LOG_LEVEL (INFO), LOCAL_WORKERS (API execution environments, 1),
-LOCAL_AGENT_WORKERS (agent execution environments, 4), LOCAL_FUNCTIONS_DIR (functions/; the
+LOCAL_AGENT_WORKERS (agent execution environments, 1), LOCAL_FUNCTIONS_DIR (functions/; the
 stack's own tests).
 """
 
@@ -59,7 +59,7 @@ class LocalConfig:
     log_level: str = "INFO"
     functions_dir: Path = REPO_ROOT / "functions"
     workers: int = 1
-    agent_workers: int = 4
+    agent_workers: int = 1
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> LocalConfig:
@@ -79,11 +79,12 @@ class LocalConfig:
             state_dir=state_dir,
             log_level=env.get("LOCAL_LOG_LEVEL", "INFO"),
             functions_dir=functions_dir,
-            # One API environment by default: like one warm Lambda, it sees its own writes in its
-            # caches (packs are cached 30 s per environment), so the docs' examples behave as
-            # written. More environments serve API requests in parallel, each with its caches.
+            # One environment each by default: warm, they see their own writes in their caches
+            # (packs are cached 30 s per environment), so the docs' examples and the cost budgets
+            # of a warm function hold as written. More environments run requests (or agent
+            # deliveries) in parallel, each with its own caches, as separate Lambda environments.
             workers=_positive(env, "LOCAL_WORKERS", 1),
-            agent_workers=_positive(env, "LOCAL_AGENT_WORKERS", 4),
+            agent_workers=_positive(env, "LOCAL_AGENT_WORKERS", 1),
         )
 
     @property
