@@ -29,7 +29,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
     process = StackProcess(
         root / "state",
         functions_dir=write_stand_in_functions(root / "functions"),
-        env={"STANDIN_AGENT_DELAY": AGENT_DELAY_SECONDS},
+        env={"STANDIN_AGENT_DELAY": AGENT_DELAY_SECONDS, "LOCAL_AGENT_WORKERS": "4"},
     )
     process.start()
     try:
@@ -118,11 +118,11 @@ def test_kill_9_during_a_write_burst_loses_no_acknowledged_write_nor_agent_work(
 def test_a_restart_delivers_the_backlog_the_last_run_left(stack: StackProcess) -> None:
     token = stack.token("acme", "alice", ["operator"])
     stop = threading.Event()
-    # Each of these keeps an agent busy for half a second: 4 lanes need ~8 s for all of them.
-    acknowledged, writers = _burst(stack, token, "BACKLOG", stop, limit=16, delay=0.5)
+    # Each of these keeps an agent busy for half a second: 4 lanes need ~4 s for all of them.
+    acknowledged, writers = _burst(stack, token, "BACKLOG", stop, limit=8, delay=0.5)
     _join(writers)
     ids = list(acknowledged)
-    assert len(ids) == WRITERS * 16
+    assert len(ids) == WRITERS * 8
     backlog = _untriaged(stack, token, ids)
     assert backlog, "the agents kept up; the test needs a backlog at shutdown"
     # Ctrl-C does not wait for the backlog (the harness fails the test if it ignores SIGINT for 20 s)
