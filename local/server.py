@@ -176,6 +176,7 @@ class LocalStack:
         self._agent_runner: Any = None
         self._http: Any = None
         self._dispatcher: Any = None
+        self._sla_timer: Any = None
         self._dynamodb: Any = None
         self._settings: Any = None
         self._meta: dict[str, Any] = {}
@@ -199,6 +200,7 @@ class LocalStack:
             self._seed(gateway)
             log.info("demo seed done in %.1f s", time.monotonic() - seeding)
         self._dispatcher.start()
+        self._sla_timer.start()
         self.started_in = time.monotonic() - started
         self.ready.set()
 
@@ -269,6 +271,7 @@ class LocalStack:
         from .lambda_runtime import FunctionRegistry
         from .static import StaticFiles
 
+        self._sla_timer = _sla_timer(self.config.state_dir)  # local/sla_timer.py
         # Here only for function names: the handlers run in the execution environments.
         registry = FunctionRegistry(self.config.functions_dir)
         gateway = Gateway(registry, region=REGION, runner=self._api_runner)
@@ -280,6 +283,7 @@ class LocalStack:
             checkpoint=Checkpoint(self.config.state_dir / CHECKPOINT_FILE),
             lanes=DISPATCH_LANES,
             region=REGION,
+            observers=(self._sla_timer.observe,),
         )
         self._dispatcher = dispatcher
         app = LocalApp(
@@ -342,6 +346,7 @@ class LocalStack:
         steps = [
             ("HTTP server", self._stop_http),
             ("dispatcher", self._dispatcher.stop if self._dispatcher is not None else None),
+            ("sla timer", lambda: self._sla_timer is not None and self._sla_timer.stop()),
             ("API workers", self._api_runner.stop if self._api_runner is not None else None),
             ("agent workers", self._agent_runner.stop if self._agent_runner is not None else None),
             ("fork server", self._stop_fork_server),
@@ -367,6 +372,15 @@ class LocalStack:
         from .environments import stop_fork_server
 
         stop_fork_server()
+
+
+def _sla_timer(state_dir: Path) -> Any:
+    from exception_playbooks.repository.bundle import build_repositories
+
+    from .sla_timer import OffsetClock, timer_for
+
+    clock = OffsetClock.from_env()
+    return timer_for(state_dir, lambda: build_repositories(clock=clock), clock)
 
 
 def _api_and_agent_groups() -> list[str]:
