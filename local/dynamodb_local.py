@@ -18,6 +18,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,6 +128,8 @@ class DynamoDBLocal:
                 stderr=stderr,
                 pass_fds=self.keep_fds,
                 preexec_fn=die_with_parent,
+                # An in-memory instance still writes a metadata file into its working directory.
+                cwd=tempfile.gettempdir() if self.db_path is None else None,
             )
         finally:
             if stderr is not subprocess.PIPE:
