@@ -9,6 +9,8 @@ State table (pk, sk):
   policy pack      T#{tenant}#PACK#POLICY        | V#{version:010d} and LATEST
   domain pack      T#{tenant}#PACK#DOMAIN#{dom}  | V#{version:010d} and LATEST
   idempotency      T#{tenant}#IDEMP#{scope}#{key}| IDEMPOTENCY
+  candidate        T#{tenant}#CAND#{dom or ~any} | {playbook_id}  (matching summary of an active playbook)
+  catalogue stamps T#{tenant}#CATALOGUE          | CATALOGUE      (moves with every candidate change)
 GSI ``by_tenant`` (gsi1pk, gsi1sk):
   exceptions       T#{tenant}#EXCEPTIONS         | {created_at}#{id}   (list newest first)
   active playbooks T#{tenant}#PLAYBOOKS_ACTIVE   | {domain or ~any}#{id} (LATEST items only, sparse)
@@ -38,6 +40,7 @@ LATEST_SK = "LATEST"
 EXCEPTION_SK = "EXCEPTION"
 STATS_SK = "STATS"
 IDEMPOTENCY_SK = "IDEMPOTENCY"
+CATALOGUE_SK = "CATALOGUE"
 
 
 def exception_pk(tenant_id: str, exception_id: str) -> str:
@@ -86,6 +89,19 @@ def active_playbook_sk(domain: str | None, playbook_id: str) -> str:
 
 def domain_index_value(domain: str | None) -> str:
     return domain.lower() if domain else ANY_DOMAIN
+
+
+def candidates_pk(tenant_id: str, partition: str) -> str:
+    """The partition of one domain's candidate summaries (``partition`` = ``domain_index_value``)."""
+    return f"{_tenant(tenant_id)}{SEP}CAND{SEP}{partition}"
+
+
+def candidate_key(tenant_id: str, domain: str | None, playbook_id: str) -> dict[str, str]:
+    return {"pk": candidates_pk(tenant_id, domain_index_value(domain)), "sk": playbook_id}
+
+
+def catalogue_key(tenant_id: str) -> dict[str, str]:
+    return {"pk": f"{_tenant(tenant_id)}{SEP}CATALOGUE", "sk": CATALOGUE_SK}
 
 
 def all_playbooks_pk(tenant_id: str) -> str:

@@ -5,6 +5,7 @@ Each write is one transaction of state + timeline events with optimistic locking
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from ..observability import record as record_metric
 from ..repository.bundle import Repositories
 from ..repository.dynamo import Transaction, TransactionCancelled, failed_labels
 from ..repository.idempotency import IDEMPOTENCY_LABEL, request_hash
+from ..repository.playbooks import UNREAD
 from . import actions
 from .approval import requires_approval
 from .projection import apply_to_record
@@ -54,7 +56,18 @@ class Change:
 
 # -- reading --------------------------------------------------------------------------------------
 def load_exception(repos: Repositories, tenant_id: str, exception_id: str) -> ExceptionRecord:
-    record = repos.exceptions.get(tenant_id, exception_id)
+    return _found(repos.exceptions.get(tenant_id, exception_id), exception_id)
+
+
+def load_for_matching(
+    repos: Repositories, tenant_id: str, exception_id: str
+) -> tuple[ExceptionRecord, dict[str, Any] | None]:
+    """The exception and the catalogue stamps ``match`` needs, in one read."""
+    record, catalogue = repos.exceptions.get_with_catalogue(tenant_id, exception_id)
+    return _found(record, exception_id), catalogue
+
+
+def _found(record: ExceptionRecord | None, exception_id: str) -> ExceptionRecord:
     if record is None:
         raise NotFound(f"Exception {exception_id!r} was not found", code="EXCEPTION_NOT_FOUND")
     return record
@@ -196,9 +209,22 @@ def plan_rematch(change: Change, result: MatchResult, actor: Actor) -> bool:
     return True
 
 
-def match(repos: Repositories, tenant_id: str, record: ExceptionRecord, packs: PackSet) -> MatchResult:
-    candidates = repos.playbooks.candidates(tenant_id, record.domain)
-    return select_playbook(record, candidates, packs, repos.clock())
+def match(
+    repos: Repositories,
+    tenant_id: str,
+    record: ExceptionRecord,
+    packs: PackSet,
+    catalogue: dict[str, Any] | None = UNREAD,
+) -> MatchResult:
+    """Select among the candidate summaries; the winner comes back as its full version.
+
+    ``catalogue``: the stamps read with the exception (``load_for_matching``); read here if not.
+    """
+    candidates = repos.playbooks.candidates(tenant_id, record.domain, catalogue)
+    result = select_playbook(record, candidates, packs, repos.clock())
+    if result.winner is None:
+        return result
+    return dataclasses.replace(result, winner=repos.playbooks.full(tenant_id, result.winner))
 
 
 # A write that lost an optimistic-lock race (an agent's suggestion landed between our read and
@@ -227,14 +253,14 @@ def retries_lost_races(operation: Callable[P, T]) -> Callable[P, T]:
 @retries_lost_races
 def recalculate(repos: Repositories, principal: Principal, exception_id: str) -> dict[str, Any]:
     tenant = principal.tenant_id
-    record = load_exception(repos, tenant, exception_id)
+    record, catalogue = load_for_matching(repos, tenant, exception_id)
     if record.projection.completed:
         raise Conflict(
             "The playbook on this exception is completed; it cannot be recalculated",
             code="PLAYBOOK_COMPLETED",
         )
     packs = repos.packs.pack_set(tenant, record.domain)
-    result = match(repos, tenant, record, packs)
+    result = match(repos, tenant, record, packs, catalogue)
     change = Change(record)
     changed = plan_rematch(change, result, Actor(actor_type=ActorType.HUMAN, actor_id=principal.username))
     if changed:
