@@ -5,7 +5,7 @@ State table (pk, sk):
   agent marker     T#{tenant}#EX#{id}            | AGENT#{agent}#{trigger_event_id}
   playbook version T#{tenant}#PB#{id}            | V#{version:010d}
   playbook latest  T#{tenant}#PB#{id}            | LATEST
-  playbook stats   T#{tenant}#PB#{id}            | STATS
+  playbook stats   T#{tenant}#PB#{id}            | STATS (completions, durations), STATS#nn (counters)
   policy pack      T#{tenant}#PACK#POLICY        | V#{version:010d} and LATEST
   domain pack      T#{tenant}#PACK#DOMAIN#{dom}  | V#{version:010d} and LATEST
   idempotency      T#{tenant}#IDEMP#{scope}#{key}| IDEMPOTENCY
@@ -77,6 +77,11 @@ def playbook_latest_key(tenant_id: str, playbook_id: str) -> dict[str, str]:
 
 def playbook_stats_key(tenant_id: str, playbook_id: str) -> dict[str, str]:
     return {"pk": playbook_pk(tenant_id, playbook_id), "sk": STATS_SK}
+
+
+def playbook_stats_shard_key(tenant_id: str, playbook_id: str, shard: int) -> dict[str, str]:
+    """One of the counter shards of a playbook's stats (``STATS#nn``), beside the main item."""
+    return {"pk": playbook_pk(tenant_id, playbook_id), "sk": f"{STATS_SK}{SEP}{shard:02d}"}
 
 
 def active_playbooks_pk(tenant_id: str) -> str:

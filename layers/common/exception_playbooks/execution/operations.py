@@ -42,16 +42,13 @@ class StepCommand:
 
 @dataclass
 class Change:
-    """A planned write: the new record and the events that explain it."""
+    """A planned write: the new record and the events that explain it.
+
+    Playbook run counters are not part of it: the stats consumer counts the committed events.
+    """
 
     record: ExceptionRecord
     events: list[NewEvent] = field(default_factory=list)
-    counters: dict[str, dict[str, int]] = field(default_factory=dict)  # playbook_id -> counter deltas
-
-    def count(self, playbook_id: str, **deltas: int) -> None:
-        bucket = self.counters.setdefault(playbook_id, {})
-        for name, delta in deltas.items():
-            bucket[name] = bucket.get(name, 0) + delta
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -138,8 +135,6 @@ def stage_change(
     timeline = repos.exceptions.materialize(change.record, change.events)
     record = apply_to_record(change.record, timeline)
     saved = repos.exceptions.stage(tenant_id, record, timeline, transaction, is_new=is_new)
-    for playbook_id, deltas in change.counters.items():
-        repos.stats.stage_counters(tenant_id, playbook_id, transaction, **deltas)
     return saved, timeline
 
 
@@ -176,7 +171,6 @@ def plan_start(change: Change, playbook: PlaybookVersion, actor: Actor, reason: 
             },
         )
     )
-    change.count(playbook.playbook_id, runs_started=1)
 
 
 def plan_rematch(change: Change, result: MatchResult, actor: Actor) -> bool:
@@ -228,7 +222,7 @@ def match(
 
 
 # A write that lost an optimistic-lock race (an agent's suggestion landed between our read and
-# our write, or another transaction held the stats item) is re-run from a fresh read: the
+# our write) is re-run from a fresh read: the
 # operation is re-validated, so two people acting on one step still get exactly one winner.
 MAX_RACE_ATTEMPTS = 3
 
@@ -350,7 +344,6 @@ def act_on_step(
         change.events.append(
             NewEvent(event_type=EventType.PLAYBOOK_STEP_SKIPPED, actor=actor, payload=step_payload)
         )
-        change.count(playbook.playbook_id, steps_skipped=1)
     else:
         result = actions.perform(record, step, packs, actor, severity)
         outcome = result.summary(step.action_type)
@@ -363,7 +356,6 @@ def act_on_step(
             )
         )
         change.events.extend(result.events)
-        change.count(playbook.playbook_id, steps_completed=1)
     if step_order == len(playbook.steps):
         _plan_completion(change, playbook, packs)
 
