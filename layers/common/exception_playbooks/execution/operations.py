@@ -9,12 +9,11 @@ import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from ..auth import Principal
 from ..errors import Conflict, Forbidden, NotFound
 from ..matching.effective import effective_view
-from ..matching.engine import MatchResult, select_playbook
 from ..models.enums import ActorType, EventType, ExceptionStatus, Severity
 from ..models.event import SYSTEM_ACTOR, Actor, NewEvent, TimelineEvent
 from ..models.exception import ExceptionRecord
@@ -25,9 +24,11 @@ from ..repository.bundle import Repositories
 from ..repository.dynamo import Transaction, TransactionCancelled, failed_labels
 from ..repository.idempotency import IDEMPOTENCY_LABEL, request_hash
 from ..repository.playbooks import UNREAD
-from . import actions
 from .approval import requires_approval
 from .projection import apply_to_record
+
+if TYPE_CHECKING:
+    from ..matching.engine import MatchResult
 
 
 @dataclass(frozen=True)
@@ -214,6 +215,8 @@ def match(
 
     ``catalogue``: the stamps read with the exception (``load_for_matching``); read here if not.
     """
+    from ..matching.engine import select_playbook  # lazily: status and execute never match
+
     candidates = repos.playbooks.candidates(tenant_id, record.domain, catalogue)
     result = select_playbook(record, candidates, packs, repos.clock())
     if result.winner is None:
@@ -345,6 +348,8 @@ def act_on_step(
             NewEvent(event_type=EventType.PLAYBOOK_STEP_SKIPPED, actor=actor, payload=step_payload)
         )
     else:
+        from . import actions  # lazily: only completing a step performs an action
+
         result = actions.perform(record, step, packs, actor, severity)
         outcome = result.summary(step.action_type)
         change.record = result.record
@@ -395,6 +400,8 @@ def _plan_completion(change: Change, playbook: PlaybookVersion, packs: PackSet) 
         )
     )
     if packs.policy.auto_resolve_on_completion:
+        from . import actions
+
         try:
             record, event = actions.change_status(
                 change.record,
