@@ -8,6 +8,8 @@ import * as signin from './js/views/signin.js';
 import * as exceptionsList from './js/views/exceptions-list.js';
 import * as exceptionDetail from './js/views/exception-detail.js';
 import * as playbooksList from './js/views/playbooks-list.js';
+import * as draftEditor from './js/views/draft-editor.js';
+import * as playbookDiff from './js/views/playbook-diff.js';
 import * as playbookDetail from './js/views/playbook-detail.js';
 import * as playbookEditor from './js/views/playbook-editor.js';
 
@@ -17,6 +19,8 @@ const routes = [
   { pattern: /^\/exceptions\/([^/]+)$/, keys: ['id'], view: exceptionDetail.render, nav: 'exceptions' },
   { pattern: /^\/playbooks$/, view: playbooksList.render, nav: 'playbooks' },
   { pattern: /^\/playbooks\/new$/, view: playbookEditor.render, nav: 'playbooks' },
+  { pattern: /^\/playbooks\/drafts\/([^/]+)$/, keys: ['id'], view: draftEditor.render, nav: 'playbooks' },
+  { pattern: /^\/playbooks\/([^/]+)\/diff$/, keys: ['id'], view: playbookDiff.render, nav: 'playbooks' },
   { pattern: /^\/playbooks\/([^/]+)$/, keys: ['id'], view: playbookDetail.render, nav: 'playbooks' },
 ];
 

@@ -147,6 +147,7 @@ class Dynamo:
         start_key: dict[str, Any] | None = None,
         forward: bool = True,
         consistent: bool = False,
+        projection: str | None = None,
     ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         kwargs: dict[str, Any] = {
             "TableName": table,
@@ -166,6 +167,8 @@ class Dynamo:
             kwargs["Limit"] = limit
         if start_key:
             kwargs["ExclusiveStartKey"] = self.serialize(start_key)
+        if projection:
+            kwargs["ProjectionExpression"] = projection
         response = self.call("query", **kwargs)
         items = [self.deserialize(i) for i in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
@@ -260,8 +263,16 @@ class Transaction:
             )
         )
 
-    def delete(self, table: str, key: dict[str, Any], *, label: str = "") -> None:
-        self.items.append(TxItem("Delete", table, key=key, label=label))
+    def delete(
+        self,
+        table: str,
+        key: dict[str, Any],
+        *,
+        condition: str | None = None,
+        values: dict[str, Any] | None = None,
+        label: str = "",
+    ) -> None:
+        self.items.append(TxItem("Delete", table, key=key, condition=condition, values=values, label=label))
 
     def labels(self) -> list[str]:
         return [i.label for i in self.items]
@@ -316,3 +327,20 @@ def translate_errors() -> Iterator[None]:
 def failed_labels(error: TransactionCancelled, transaction: Transaction) -> set[str]:
     labels = transaction.labels()
     return {labels[int(i)] for i in error.failed_labels if int(i) < len(labels)}
+
+
+class CountingDynamo(Dynamo):
+    """The same client and tables, counting the calls made through it (one per request: the count
+    is that request's own; the shared ``Dynamo`` is never touched)."""
+
+    def __init__(self, inner: Dynamo):
+        super().__init__(inner.config, inner.client)
+        self.calls: dict[str, int] = {}
+
+    def call(self, operation: str, **kwargs: Any) -> Any:
+        self.calls[operation] = self.calls.get(operation, 0) + 1
+        return super().call(operation, **kwargs)
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())

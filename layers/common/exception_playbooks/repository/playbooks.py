@@ -126,12 +126,31 @@ class PlaybookRepository:
         The playbook's candidate summary moves with it (``previous`` is version N-1, read here
         when the caller does not pass it: its summary may sit in another domain's partition).
         """
+        transaction = Transaction()
+        self.stage_version(transaction, tenant_id, playbook, previous)
+        try:
+            self.dynamo.commit(transaction)
+        except TransactionCancelled as error:
+            raise Conflict(
+                "The playbook changed concurrently; reload and retry", code="CONCURRENT_MODIFICATION"
+            ) from error
+        return playbook
+
+    def stage_version(
+        self,
+        transaction: Transaction,
+        tenant_id: str,
+        playbook: PlaybookVersion,
+        previous: PlaybookVersion | None = None,
+    ) -> None:
+        """Add version N, the LATEST move and the candidate summary to ``transaction`` (LATEST must
+        still be at N-1). ``previous`` (version N-1) is read here when not given: its summary may
+        sit in another domain's partition."""
         if previous is None and playbook.version > 1:
             try:
                 previous = self.get(tenant_id, playbook.playbook_id)
             except NotFound:
-                previous = None  # no version N-1: the LATEST condition below refuses the write
-        transaction = Transaction()
+                previous = None  # no version N-1: the LATEST condition refuses the write
         body = playbook.model_dump(mode="json")
         body["steps"] = [s.model_dump(mode="json") for s in playbook.steps]
         transaction.put(
@@ -164,13 +183,6 @@ class PlaybookRepository:
                 values={":previous": playbook.version - 1},
             )
         self.catalogue.stage_active(tenant_id, playbook, transaction, previous)
-        try:
-            self.dynamo.commit(transaction)
-        except TransactionCancelled as error:
-            raise Conflict(
-                "The playbook changed concurrently; reload and retry", code="CONCURRENT_MODIFICATION"
-            ) from error
-        return playbook
 
     def deactivate(self, tenant_id: str, playbook_id: str) -> PlaybookVersion:
         """Drop the playbook from matching (it leaves the candidates); history stays.
