@@ -13,11 +13,14 @@ from .models.enums import ActorType, Role
 _ID = re.compile(ID_PATTERN)
 
 # What each role may do; a token may hold several roles.
-VIEW = frozenset({Role.VIEWER, Role.OPERATOR, Role.ADMIN, Role.AUTOMATION})
+VIEW = frozenset({Role.VIEWER, Role.OPERATOR, Role.ADMIN, Role.AUTOMATION, Role.APPROVER})
 OPERATE = frozenset({Role.OPERATOR, Role.ADMIN})
 CREATE_EXCEPTION = frozenset({Role.OPERATOR, Role.ADMIN, Role.AUTOMATION})
 ACT_ON_STEPS = frozenset({Role.OPERATOR, Role.ADMIN, Role.AUTOMATION})
 AUTHOR = frozenset({Role.ADMIN})
+# Approve/reject: people who may hold an approver role; automation reaches the use case only to be
+# refused with a clear code (APPROVAL_BY_AUTOMATION). Which roles count is the tenant policy's say.
+DECIDE_APPROVAL = frozenset({Role.OPERATOR, Role.ADMIN, Role.APPROVER, Role.AUTOMATION})
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .auth import ACT_ON_STEPS, AUTHOR, CREATE_EXCEPTION, OPERATE, VIEW
+from .auth import ACT_ON_STEPS, AUTHOR, CREATE_EXCEPTION, DECIDE_APPROVAL, OPERATE, VIEW
 from .models.enums import Role
 
 
@@ -30,6 +30,18 @@ ROUTES: tuple[Route, ...] = (
         "POST", "/api/exceptions/{exception_id}/playbook/steps/{step_order}/complete", "execute", ACT_ON_STEPS
     ),
     Route("POST", "/api/exceptions/{exception_id}/playbook/steps/{step_order}/skip", "execute", ACT_ON_STEPS),
+    Route(
+        "POST",
+        "/api/exceptions/{exception_id}/playbook/steps/{step_order}/approve",
+        "execute",
+        DECIDE_APPROVAL,
+    ),
+    Route(
+        "POST",
+        "/api/exceptions/{exception_id}/playbook/steps/{step_order}/reject",
+        "execute",
+        DECIDE_APPROVAL,
+    ),
     Route("POST", "/api/playbooks", "playbooks", AUTHOR),
     Route("GET", "/api/playbooks", "playbooks", VIEW),
     Route("GET", "/api/playbooks/{playbook_id}", "playbooks", VIEW),

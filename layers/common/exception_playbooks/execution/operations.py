@@ -18,13 +18,15 @@ from ..models.enums import ActorType, EventType, ExceptionStatus, Severity
 from ..models.event import SYSTEM_ACTOR, Actor, NewEvent, TimelineEvent
 from ..models.exception import ExceptionRecord
 from ..models.packs import PackSet
-from ..models.playbook import PlaybookVersion
+from ..models.playbook import PlaybookVersion, Step
 from ..observability import record as record_metric
+from ..ports import iso
 from ..repository.bundle import Repositories
 from ..repository.dynamo import Transaction, TransactionCancelled, failed_labels
 from ..repository.idempotency import IDEMPOTENCY_LABEL, request_hash
 from ..repository.playbooks import UNREAD
-from .approval import requires_approval
+from . import actions, approval_events
+from .approval import requires_approval, two_person_rule
 from .projection import apply_to_record
 
 if TYPE_CHECKING:
@@ -76,8 +78,13 @@ def effective_severity(record: ExceptionRecord, packs: PackSet, repos: Repositor
 
 
 def status_view(
-    record: ExceptionRecord, playbook: PlaybookVersion | None, packs: PackSet, severity: Severity | None
+    record: ExceptionRecord,
+    playbook: PlaybookVersion | None,
+    packs: PackSet,
+    severity: Severity | None,
+    now: str | None = None,
 ) -> dict[str, Any]:
+    """The status answer; ``now`` (ISO) marks a pending approval request that has run out."""
     projection = record.projection
     if playbook is None:
         return {
@@ -104,6 +111,8 @@ def status_view(
             entry.update(
                 actor_type=state.actor_type.value, actor_id=state.actor_id, at=state.at, notes=state.notes
             )
+        if projection.approval is not None and projection.approval.step_order == step.step_order:
+            entry["approval"] = approval_events.pending_view(projection.approval, now)
         steps.append(entry)
     return {
         "exception_id": record.exception_id,
@@ -125,7 +134,8 @@ def _status_of(repos: Repositories, tenant_id: str, record: ExceptionRecord) -> 
         return status_view(record, None, PackSet(policy=repos.packs.policy(tenant_id)), None)
     playbook = repos.playbooks.get_version(tenant_id, projection.playbook_id, projection.playbook_version)
     packs = repos.packs.pack_set(tenant_id, record.domain)
-    return status_view(record, playbook, packs, effective_severity(record, packs, repos))
+    now = iso(repos.clock()) if projection.approval is not None else None
+    return status_view(record, playbook, packs, effective_severity(record, packs, repos), now)
 
 
 # -- writing --------------------------------------------------------------------------------------
@@ -277,32 +287,29 @@ def recalculate(repos: Repositories, principal: Principal, exception_id: str) ->
     }
 
 
-@retries_lost_races
-def act_on_step(
+def open_step_request(
     repos: Repositories,
-    principal: Principal,
+    tenant: str,
     exception_id: str,
-    step_order: int,
-    command: StepCommand,
-    *,
-    skip: bool,
-    idempotency_key: str | None = None,
-) -> dict[str, Any]:
-    """Complete or skip the current step (one read, one transaction)."""
-    tenant = principal.tenant_id
-    scope = f"{'skip' if skip else 'complete'}:{exception_id}:{step_order}"
-    body_hash = request_hash(command.body())
-    if idempotency_key:
-        stored, record = repos.idempotency.get_with_exception(tenant, scope, idempotency_key, exception_id)
-        if record is None:
-            raise NotFound(f"Exception {exception_id!r} was not found", code="EXCEPTION_NOT_FOUND")
-        if stored is not None:
-            return _replay(stored.request_hash, body_hash, stored.response)
-    else:
-        record = load_exception(repos, tenant, exception_id)
-    actor_type, actor_id = principal.resolve_actor(command.actor_type, command.actor_id)
-    actor = Actor(actor_type=actor_type, actor_id=actor_id)
+    scope: str,
+    idempotency_key: str | None,
+    body_hash: str,
+) -> tuple[ExceptionRecord, dict[str, Any] | None]:
+    """Read the exception (with the Idempotency-Key record when there is one): (record, replay)."""
+    if not idempotency_key:
+        return load_exception(repos, tenant, exception_id), None
+    stored, record = repos.idempotency.get_with_exception(tenant, scope, idempotency_key, exception_id)
+    if record is None:
+        raise NotFound(f"Exception {exception_id!r} was not found", code="EXCEPTION_NOT_FOUND")
+    if stored is not None:
+        return record, _replay(stored.request_hash, body_hash, stored.response)
+    return record, None
 
+
+def current_step_of(
+    repos: Repositories, tenant: str, record: ExceptionRecord, step_order: int
+) -> tuple[PlaybookVersion, Step]:
+    """The playbook and ``step_order``'s step, which must be the next one to act on."""
     projection = record.projection
     if projection.playbook_id is None or projection.playbook_version is None:
         raise Conflict("No playbook is assigned to this exception", code="NO_PLAYBOOK")
@@ -320,6 +327,103 @@ def act_on_step(
             code="STEP_OUT_OF_ORDER",
             details={"expected_step": projection.current_step},
         )
+    return playbook, step
+
+
+def commit_step_answer(
+    repos: Repositories,
+    tenant: str,
+    change: Change,
+    answer: Callable[[ExceptionRecord], dict[str, Any]],
+    *,
+    scope: str,
+    idempotency_key: str | None,
+    body_hash: str,
+) -> tuple[ExceptionRecord, dict[str, Any]]:
+    """One transaction of the change and (with a key) the remembered answer; a lost key race replays."""
+    transaction = Transaction()
+    saved, _ = stage_change(repos, tenant, change, transaction)
+    response = answer(saved)
+    if idempotency_key:
+        repos.idempotency.stage(tenant, scope, idempotency_key, body_hash, response, transaction)
+    try:
+        repos.exceptions.commit(transaction)
+    except TransactionCancelled as error:
+        if idempotency_key and IDEMPOTENCY_LABEL in failed_labels(error, transaction):
+            stored = repos.idempotency.get(tenant, scope, idempotency_key)
+            if stored is not None:
+                return saved, _replay(stored.request_hash, body_hash, stored.response)
+        raise
+    return saved, response
+
+
+def step_payload(playbook: PlaybookVersion, step: Step, actor: Actor, notes: str | None) -> dict[str, Any]:
+    return {
+        "playbook_id": playbook.playbook_id,
+        "playbook_version": playbook.version,
+        "step_order": step.step_order,
+        "step_name": step.name,
+        "action_type": step.action_type.value,
+        "actor_type": actor.actor_type.value,
+        "actor_id": actor.actor_id,
+        "notes": notes,
+    }
+
+
+def plan_perform(
+    change: Change,
+    playbook: PlaybookVersion,
+    step: Step,
+    packs: PackSet,
+    actor: Actor,
+    severity: Severity | None,
+    notes: str | None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Perform the step's action and complete it (then the playbook, after the last step)."""
+    result = actions.perform(change.record, step, packs, actor, severity)
+    outcome = result.summary(step.action_type)
+    change.record = result.record
+    change.events.append(
+        NewEvent(
+            event_type=EventType.PLAYBOOK_STEP_COMPLETED,
+            actor=actor,
+            payload={
+                **step_payload(playbook, step, actor, notes),
+                "result": outcome,
+                "warnings": result.warnings,
+                **(extra or {}),
+            },
+        )
+    )
+    change.events.extend(result.events)
+    if step.step_order == len(playbook.steps):
+        _plan_completion(change, playbook, packs)
+    return outcome
+
+
+@retries_lost_races
+def act_on_step(
+    repos: Repositories,
+    principal: Principal,
+    exception_id: str,
+    step_order: int,
+    command: StepCommand,
+    *,
+    skip: bool,
+    idempotency_key: str | None = None,
+) -> dict[str, Any]:
+    """Complete or skip the current step (one read, one transaction)."""
+    tenant = principal.tenant_id
+    scope = f"{'skip' if skip else 'complete'}:{exception_id}:{step_order}"
+    body_hash = request_hash(command.body())
+    record, replay = open_step_request(repos, tenant, exception_id, scope, idempotency_key, body_hash)
+    if replay is not None:
+        return replay
+    actor_type, actor_id = principal.resolve_actor(command.actor_type, command.actor_id)
+    actor = Actor(actor_type=actor_type, actor_id=actor_id)
+
+    playbook, step = current_step_of(repos, tenant, record, step_order)
     if skip and not step.skippable:
         raise Conflict(f"Step {step_order} cannot be skipped", code="STEP_NOT_SKIPPABLE")
     packs = repos.packs.pack_set(tenant, record.domain)
@@ -332,56 +436,44 @@ def act_on_step(
         )
 
     change = Change(record)
-    step_payload: dict[str, Any] = {
-        "playbook_id": playbook.playbook_id,
-        "playbook_version": playbook.version,
-        "step_order": step.step_order,
-        "step_name": step.name,
-        "action_type": step.action_type.value,
-        "actor_type": actor.actor_type.value,
-        "actor_id": actor.actor_id,
-        "notes": command.notes,
-    }
+    # The clock is read only when a two-person approval is involved (tenants that opted in).
+    now = iso(repos.clock()) if record.projection.approval is not None else None
+    approval_events.plan_expiry_if_due(change, now, refuse_pending=True)
+    rule = None if skip else two_person_rule(step, severity, packs)
     if skip:
         outcome: dict[str, Any] = {"action_type": step.action_type.value, "outcome": "skipped", "detail": {}}
         change.events.append(
-            NewEvent(event_type=EventType.PLAYBOOK_STEP_SKIPPED, actor=actor, payload=step_payload)
-        )
-    else:
-        from . import actions  # lazily: only completing a step performs an action
-
-        result = actions.perform(record, step, packs, actor, severity)
-        outcome = result.summary(step.action_type)
-        change.record = result.record
-        change.events.append(
             NewEvent(
-                event_type=EventType.PLAYBOOK_STEP_COMPLETED,
+                event_type=EventType.PLAYBOOK_STEP_SKIPPED,
                 actor=actor,
-                payload={**step_payload, "result": outcome, "warnings": result.warnings},
+                payload=step_payload(playbook, step, actor, command.notes),
             )
         )
-        change.events.extend(result.events)
-    if step_order == len(playbook.steps):
-        _plan_completion(change, playbook, packs)
+        if step_order == len(playbook.steps):
+            _plan_completion(change, playbook, packs)
+    elif rule is not None:
+        # Refuse now what would be refused at the quorum (illegal status, unresolved payload...).
+        actions.perform(record, step, packs, actor, severity)
+        moment = repos.clock()
+        now = iso(moment)
+        outcome = approval_events.plan_request(change, playbook, step, actor, rule, command.notes, moment)
+    else:
+        outcome = plan_perform(change, playbook, step, packs, actor, severity, command.notes)
 
-    transaction = Transaction()
-    saved, _ = stage_change(repos, tenant, change, transaction)
-    response = {
+    saved, response = commit_step_answer(
+        repos,
+        tenant,
+        change,
         # Actions change status and owner, never what the effective severity is computed from.
-        **status_view(saved, playbook, packs, severity),
-        "action": outcome,
-    }
-    if idempotency_key:
-        repos.idempotency.stage(tenant, scope, idempotency_key, body_hash, response, transaction)
-    try:
-        repos.exceptions.commit(transaction)
-    except TransactionCancelled as error:
-        if idempotency_key and IDEMPOTENCY_LABEL in failed_labels(error, transaction):
-            stored = repos.idempotency.get(tenant, scope, idempotency_key)
-            if stored is not None:
-                return _replay(stored.request_hash, body_hash, stored.response)
-        raise
-    record_metric("StepsSkipped" if skip else "StepsCompleted")
+        lambda saved: {**status_view(saved, playbook, packs, severity, now), "action": outcome},
+        scope=scope,
+        idempotency_key=idempotency_key,
+        body_hash=body_hash,
+    )
+    if rule is not None:
+        record_metric("ApprovalsRequested")
+    else:
+        record_metric("StepsSkipped" if skip else "StepsCompleted")
     if saved.projection.completed:
         record_metric("PlaybooksCompleted")
     return response
@@ -400,8 +492,6 @@ def _plan_completion(change: Change, playbook: PlaybookVersion, packs: PackSet) 
         )
     )
     if packs.policy.auto_resolve_on_completion:
-        from . import actions
-
         try:
             record, event = actions.change_status(
                 change.record,
