@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import aws_calls
+from . import aws_calls, capacity
 from .lambda_runtime import FunctionRegistry, HandlerLoadFailed, HandlerMissing
 
 log = logging.getLogger("local.environments")
@@ -44,6 +44,7 @@ class Invocation:
     result: Any = None
     error: str = ""  # the message (MISSING / LOAD_FAILED) or the traceback (RAISED)
     aws_calls: tuple[str, ...] = ()
+    capacity: tuple[float, float] = (0.0, 0.0)  # DynamoDB (read, write) units, as DynamoDB reported
 
     @property
     def ok(self) -> bool:
@@ -58,7 +59,7 @@ def invoke(
     registry: FunctionRegistry, group: str, handler: str, event: dict[str, Any], context: Any
 ) -> Invocation:
     """Run ``<group>/handler.py:<handler>(event, context)`` here, counting its AWS calls."""
-    with aws_calls.count_aws_calls(isolated=True) as counter:
+    with aws_calls.count_aws_calls(isolated=True) as counter, capacity.measure() as meter:
         try:
             function = registry.handler(group, handler)
         except HandlerMissing as error:
@@ -70,9 +71,12 @@ def invoke(
         except Exception as error:
             detail = traceback.format_exc(limit=12)
             return Invocation(
-                RAISED, error=f"{type(error).__name__}: {error}\n{detail}", aws_calls=tuple(counter.names)
+                RAISED,
+                error=f"{type(error).__name__}: {error}\n{detail}",
+                aws_calls=tuple(counter.names),
+                capacity=(meter.read, meter.write),
             )
-    return Invocation(OK, result=result, aws_calls=tuple(counter.names))
+    return Invocation(OK, result=result, aws_calls=tuple(counter.names), capacity=(meter.read, meter.write))
 
 
 class InProcessRunner:
@@ -110,6 +114,7 @@ def preload(groups: list[str] | None = None) -> None:
     The call counter is installed first: handlers may create their clients at import time.
     """
     aws_calls.install()
+    capacity.install()
     registry = _worker_registry()
     if groups is None:
         folder = registry.functions_dir
@@ -126,6 +131,7 @@ def _init_worker() -> None:  # pragma: no cover - runs in the worker processes
 
     die_with_parent()  # the fork server is our parent; it ends when the stack does
     aws_calls.install()
+    capacity.install()
 
 
 def _run_in_worker(
@@ -216,6 +222,7 @@ class ProcessPoolRunner:
             pool.shutdown(wait=False, cancel_futures=True)
             return Invocation(RAISED, error=f"the execution environment died: {error}")
         aws_calls.replay(invocation.aws_calls)
+        capacity.replay(*invocation.capacity)
         return invocation
 
     def stop(self) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from . import capacity
 from .apigw import (
     HttpRequest,
     HttpResponse,
@@ -31,6 +32,8 @@ from .lambda_runtime import API_TIMEOUT_SECONDS, FunctionRegistry, make_context
 log = logging.getLogger("local.api")
 
 AWS_CALLS_HEADER = "X-Local-Aws-Calls"
+# The cost headers of an answer given before any handler ran (authorizer, start-up, public docs).
+NO_AWS_COST = ((AWS_CALLS_HEADER, "0"), (capacity.HEADER, "read=0; write=0"))
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class Gateway:
         """Route, build the proxy event, run the handler; always sets ``X-Local-Aws-Calls``."""
         started = time.monotonic()
         calls = 0
+        units = capacity.CapacityMeter().header_value()
         match = self.router.match(request.method, request.path)
         if match is None:
             response = error_response(404, "NOT_FOUND", f"No route for {request.method} {request.path}")
@@ -86,10 +90,12 @@ class Gateway:
                 timeout_seconds=API_TIMEOUT_SECONDS,
                 region=self.region,
             )
-            with count_aws_calls() as counter:
+            with count_aws_calls() as counter, capacity.measure() as meter:
                 response = self._run(group, event, context)
             calls = counter.total
+            units = meter.header_value()
         response.headers.append((AWS_CALLS_HEADER, str(calls)))
+        response.headers.append((capacity.HEADER, units))
         elapsed_ms = (time.monotonic() - started) * 1000
         log.info(
             "%s %s -> %d (%.0f ms, %d AWS calls)",

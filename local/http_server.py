@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .apigw import HttpRequest, HttpResponse, error_response, json_response
 from .auth import InvalidToken, LocalIssuer, TokenRequest, TokenRequestInvalid, authorizer_claims
-from .gateway import AWS_CALLS_HEADER, Gateway
+from .gateway import NO_AWS_COST, Gateway
 from .static import StaticFiles, docs_page, openapi_document
 
 log = logging.getLogger("local.http")
@@ -76,20 +76,20 @@ class LocalApp:
                 response = error_response(405, "METHOD_NOT_ALLOWED", f"{method} is not allowed on {path}")
             else:
                 response = openapi_document(self.openapi_path) if path.endswith(".json") else docs_page()
-            response.headers.append((AWS_CALLS_HEADER, "0"))
+            response.headers.extend(NO_AWS_COST)
             return response
         if not self.ready.is_set():
             return error_response(
                 503,
                 "STARTING",
                 "The local stack is still starting; retry shortly",
-                headers=[("Retry-After", "1"), (AWS_CALLS_HEADER, "0")],
+                headers=[("Retry-After", "1"), *NO_AWS_COST],
             )
         try:
             claims = self.issuer.verify_header(request.header("Authorization"))
         except InvalidToken as error:
             # API Gateway's authorizer answers before any handler runs.
-            return error_response(401, "UNAUTHORIZED", str(error), headers=[(AWS_CALLS_HEADER, "0")])
+            return error_response(401, "UNAUTHORIZED", str(error), headers=list(NO_AWS_COST))
         return self.gateway.invoke(request, authorizer_claims(claims))
 
     def _local(self, method: str, path: str, request: HttpRequest) -> HttpResponse:

@@ -205,13 +205,14 @@ class LocalStack:
         self.ready.set()
 
     def _start_aws(self) -> None:
-        from . import aws_calls
+        from . import aws_calls, capacity
         from .dynamodb_local import DynamoDBLocal
         from .environments import ProcessPoolRunner
         from .moto_backend import MotoServer
 
         # Before any client exists: every client created from here on is counted.
         aws_calls.install()
+        capacity.install()
         aws_calls.add_listener(self._on_aws_call)
         # Fake credentials first: nothing may ever see a developer's real profile.
         configure_aws_environment(None)

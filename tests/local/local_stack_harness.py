@@ -156,6 +156,12 @@ class Response:
     def aws_calls(self) -> int:
         return int(self.headers["X-Local-Aws-Calls"])
 
+    @property
+    def capacity(self) -> dict[str, float]:
+        """``X-Local-Aws-Capacity: read=R; write=W`` as ``{"read": R, "write": W}``."""
+        pairs = (part.strip().split("=") for part in self.headers["X-Local-Aws-Capacity"].split(";"))
+        return {name: float(value) for name, value in pairs}
+
 
 class StackProcess:
     def __init__(

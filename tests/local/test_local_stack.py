@@ -184,6 +184,7 @@ def test_the_api_needs_a_valid_token(stack: StackProcess) -> None:
         assert response.status == 401
         assert response.json()["code"] == "UNAUTHORIZED"
         assert response.aws_calls == 0
+        assert response.capacity == {"read": 0, "write": 0}
 
 
 def test_roles_and_tenants_are_enforced(
@@ -209,6 +210,9 @@ def test_agents_assign_a_playbook_and_steps_run(
     created = _create(stack, operator, "EX-FLOW")
     assert created.status == 201, created.body
     assert created.aws_calls == 1  # budget: one transaction
+    # DynamoDB Local reports capacity as DynamoDB bills it: a transaction of two small items costs
+    # 2 x 2 write units (transactions count double) plus the index writes; no reads.
+    assert created.capacity["read"] == 0 and created.capacity["write"] >= 4, created.headers
     assert created.json()["exception_id"] == "EX-FLOW"
 
     status = _assigned(stack, operator, "EX-FLOW")
@@ -219,6 +223,7 @@ def test_agents_assign_a_playbook_and_steps_run(
     # Budget: 1, + the cacheable reads (playbook version, policy pack, domain pack) when this request
     # runs in an execution environment that has not read them yet, as a fresh Lambda one would.
     assert read.aws_calls <= 1 + COLD_CACHE_READS
+    assert read.capacity["read"] > 0 and read.capacity["write"] == 0, read.headers
 
     first = stack.request(
         "POST", "/api/exceptions/EX-FLOW/playbook/steps/1/complete", body={"notes": "looked"}, token=operator
