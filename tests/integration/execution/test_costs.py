@@ -16,8 +16,8 @@ WARM = {
     "complete": (2, ["GetItem", "TransactWriteItems"]),
     "skip": (2, ["GetItem", "TransactWriteItems"]),
     "complete with Idempotency-Key": (2, ["BatchGetItem", "TransactWriteItems"]),
-    "recalculate (changed)": (3, ["GetItem", "Query", "TransactWriteItems"]),
-    "recalculate (unchanged)": (3, ["GetItem", "Query"]),
+    "recalculate (changed)": (3, ["BatchGetItem", "TransactWriteItems"]),
+    "recalculate (unchanged)": (3, ["BatchGetItem"]),
 }
 
 
@@ -56,7 +56,9 @@ def test_warm_operations_stay_within_budget(warm_world, calls, name):
 
 
 def test_cold_costs(world, calls):
-    """Cold numbers, for the record: +1 for the playbook version, +2 for the two packs."""
+    """Cold numbers, for the record: +1 for the playbook version, +2 for the two packs; recalculate
+    also +1 for the candidate summaries of the exception's domain (the domain-less partition was
+    never written, so its stamp is 0 and it is not read)."""
     assign(world, "EX-1")
     create(world, "EX-2")
     measured = {}
@@ -69,4 +71,4 @@ def test_cold_costs(world, calls):
         calls.reset()
         run()
         measured[name] = calls.count()
-    assert measured == {"status": 4, "complete": 5, "recalculate": 5}
+    assert measured == {"status": 4, "complete": 5, "recalculate": 6}

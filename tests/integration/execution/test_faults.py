@@ -45,12 +45,15 @@ OPERATIONS: dict[str, Operation] = {
         ("GetItem", "TransactWriteItems"), lambda r, ex: skip(r, 1, exception_id=ex, notes="n")
     ),
     "recalculate": Operation(
-        ("GetItem", "Query", "TransactWriteItems"),
+        # packs cached: the exception with the catalogue stamps, Finance's candidate summaries,
+        # the winner's full version, the transaction
+        ("BatchGetItem", "Query", "GetItem", "TransactWriteItems"),
         lambda r, ex: operations.recalculate(r, OPERATOR, ex),
         assigned=False,
     ),
     "recalculate.cold": Operation(
-        ("GetItem", "GetItem", "GetItem", "Query", "TransactWriteItems"),
+        # exception + stamps, policy pack, domain pack, Finance's candidates, the winner, the transaction
+        ("BatchGetItem", "GetItem", "GetItem", "Query", "GetItem", "TransactWriteItems"),
         lambda r, ex: operations.recalculate(r, OPERATOR, ex),
         assigned=False,
         warm=False,

@@ -26,6 +26,7 @@ COMPLETED = "completed"
 
 class PolicyAgent(Agent):
     name = "PolicyAgent"
+    matches = True
 
     def plan(self, trigger: Trigger, reads: Reads) -> Plan | Skip:
         record = reads.exception()

@@ -5,15 +5,15 @@ Each write is one transaction of state + timeline events with optimistic locking
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from ..auth import Principal
 from ..errors import Conflict, Forbidden, NotFound
 from ..matching.effective import effective_view
-from ..matching.engine import MatchResult, select_playbook
 from ..models.enums import ActorType, EventType, ExceptionStatus, Severity
 from ..models.event import SYSTEM_ACTOR, Actor, NewEvent, TimelineEvent
 from ..models.exception import ExceptionRecord
@@ -24,10 +24,14 @@ from ..ports import iso
 from ..repository.bundle import Repositories
 from ..repository.dynamo import Transaction, TransactionCancelled, failed_labels
 from ..repository.idempotency import IDEMPOTENCY_LABEL, request_hash
+from ..repository.playbooks import UNREAD
 from . import actions, approval_events
 from .approval import requires_approval, two_person_rule
 from .projection import apply_to_record
 from .templates import render_value
+
+if TYPE_CHECKING:
+    from ..matching.engine import MatchResult
 
 
 @dataclass(frozen=True)
@@ -42,21 +46,29 @@ class StepCommand:
 
 @dataclass
 class Change:
-    """A planned write: the new record and the events that explain it."""
+    """A planned write: the new record and the events that explain it.
+
+    Playbook run counters are not part of it: the stats consumer counts the committed events.
+    """
 
     record: ExceptionRecord
     events: list[NewEvent] = field(default_factory=list)
-    counters: dict[str, dict[str, int]] = field(default_factory=dict)  # playbook_id -> counter deltas
-
-    def count(self, playbook_id: str, **deltas: int) -> None:
-        bucket = self.counters.setdefault(playbook_id, {})
-        for name, delta in deltas.items():
-            bucket[name] = bucket.get(name, 0) + delta
 
 
 # -- reading --------------------------------------------------------------------------------------
 def load_exception(repos: Repositories, tenant_id: str, exception_id: str) -> ExceptionRecord:
-    record = repos.exceptions.get(tenant_id, exception_id)
+    return _found(repos.exceptions.get(tenant_id, exception_id), exception_id)
+
+
+def load_for_matching(
+    repos: Repositories, tenant_id: str, exception_id: str
+) -> tuple[ExceptionRecord, dict[str, Any] | None]:
+    """The exception and the catalogue stamps ``match`` needs, in one read."""
+    record, catalogue = repos.exceptions.get_with_catalogue(tenant_id, exception_id)
+    return _found(record, exception_id), catalogue
+
+
+def _found(record: ExceptionRecord | None, exception_id: str) -> ExceptionRecord:
     if record is None:
         raise NotFound(f"Exception {exception_id!r} was not found", code="EXCEPTION_NOT_FOUND")
     return record
@@ -146,8 +158,6 @@ def stage_change(
     timeline = repos.exceptions.materialize(change.record, change.events)
     record = apply_to_record(change.record, timeline)
     saved = repos.exceptions.stage(tenant_id, record, timeline, transaction, is_new=is_new)
-    for playbook_id, deltas in change.counters.items():
-        repos.stats.stage_counters(tenant_id, playbook_id, transaction, **deltas)
     return saved, timeline
 
 
@@ -184,7 +194,6 @@ def plan_start(change: Change, playbook: PlaybookVersion, actor: Actor, reason: 
             },
         )
     )
-    change.count(playbook.playbook_id, runs_started=1)
 
 
 def plan_rematch(change: Change, result: MatchResult, actor: Actor) -> bool:
@@ -217,13 +226,28 @@ def plan_rematch(change: Change, result: MatchResult, actor: Actor) -> bool:
     return True
 
 
-def match(repos: Repositories, tenant_id: str, record: ExceptionRecord, packs: PackSet) -> MatchResult:
-    candidates = repos.playbooks.candidates(tenant_id, record.domain)
-    return select_playbook(record, candidates, packs, repos.clock())
+def match(
+    repos: Repositories,
+    tenant_id: str,
+    record: ExceptionRecord,
+    packs: PackSet,
+    catalogue: dict[str, Any] | None = UNREAD,
+) -> MatchResult:
+    """Select among the candidate summaries; the winner comes back as its full version.
+
+    ``catalogue``: the stamps read with the exception (``load_for_matching``); read here if not.
+    """
+    from ..matching.engine import select_playbook  # lazily: status and execute never match
+
+    candidates = repos.playbooks.candidates(tenant_id, record.domain, catalogue)
+    result = select_playbook(record, candidates, packs, repos.clock())
+    if result.winner is None:
+        return result
+    return dataclasses.replace(result, winner=repos.playbooks.full(tenant_id, result.winner))
 
 
 # A write that lost an optimistic-lock race (an agent's suggestion landed between our read and
-# our write, or another transaction held the stats item) is re-run from a fresh read: the
+# our write) is re-run from a fresh read: the
 # operation is re-validated, so two people acting on one step still get exactly one winner.
 MAX_RACE_ATTEMPTS = 3
 
@@ -248,14 +272,14 @@ def retries_lost_races(operation: Callable[P, T]) -> Callable[P, T]:
 @retries_lost_races
 def recalculate(repos: Repositories, principal: Principal, exception_id: str) -> dict[str, Any]:
     tenant = principal.tenant_id
-    record = load_exception(repos, tenant, exception_id)
+    record, catalogue = load_for_matching(repos, tenant, exception_id)
     if record.projection.completed:
         raise Conflict(
             "The playbook on this exception is completed; it cannot be recalculated",
             code="PLAYBOOK_COMPLETED",
         )
     packs = repos.packs.pack_set(tenant, record.domain)
-    result = match(repos, tenant, record, packs)
+    result = match(repos, tenant, record, packs, catalogue)
     change = Change(record)
     changed = plan_rematch(change, result, Actor(actor_type=ActorType.HUMAN, actor_id=principal.username))
     if changed:
@@ -385,7 +409,6 @@ def plan_perform(
         )
     )
     change.events.extend(result.events)
-    change.count(playbook.playbook_id, steps_completed=1)
     if step.step_order == len(playbook.steps):
         _plan_completion(change, playbook, packs)
     return outcome
@@ -438,7 +461,6 @@ def act_on_step(
                 payload=step_payload(playbook, step, actor, command.notes),
             )
         )
-        change.count(playbook.playbook_id, steps_skipped=1)
         if step_order == len(playbook.steps):
             _plan_completion(change, playbook, packs)
     elif rule is not None:

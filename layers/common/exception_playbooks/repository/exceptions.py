@@ -153,6 +153,16 @@ class ExceptionRepository:
         item = self.dynamo.get(self.dynamo.state_table, keys.exception_key(tenant_id, exception_id))
         return _record(item) if item else None
 
+    def get_with_catalogue(
+        self, tenant_id: str, exception_id: str
+    ) -> tuple[ExceptionRecord | None, dict[str, Any] | None]:
+        """The exception and the tenant's catalogue stamps (what matching needs) in one BatchGetItem."""
+        item, catalogue = self.dynamo.batch_get(
+            self.dynamo.state_table,
+            [keys.exception_key(tenant_id, exception_id), keys.catalogue_key(tenant_id)],
+        )
+        return (_record(item) if item else None), catalogue
+
     def list(
         self,
         tenant_id: str,

@@ -337,7 +337,11 @@ def patch_exception(
     principal.require(OPERATE)
     fields = _check_patch(body)
     tenant = principal.tenant_id
-    record = operations.load_exception(repos, tenant, exception_id)
+    catalogue: dict[str, Any] | None = None
+    if set(fields) & REMATCH_FIELDS:  # may re-match: read the catalogue stamps with the exception
+        record, catalogue = operations.load_for_matching(repos, tenant, exception_id)
+    else:
+        record = operations.load_exception(repos, tenant, exception_id)
     actor = Actor(actor_type=ActorType.HUMAN, actor_id=principal.username)
     because = {"reason": body.reason} if body.reason else {}
 
@@ -363,7 +367,8 @@ def patch_exception(
     change = operations.Change(updated, events)
     if changes.keys() & REMATCH_FIELDS and not record.projection.completed:
         packs = repos.packs.pack_set(tenant, record.domain)
-        operations.plan_rematch(change, operations.match(repos, tenant, updated, packs), actor)
+        result = operations.match(repos, tenant, updated, packs, catalogue)
+        operations.plan_rematch(change, result, actor)
     saved, _ = operations.commit_change(repos, tenant, change)
     return saved.to_api()
 

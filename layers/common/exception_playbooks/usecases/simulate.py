@@ -17,6 +17,7 @@ from ..models.enums import Severity
 from ..models.exception import AwareDatetime, DomainName, ExceptionRecord
 from ..ports import iso
 from ..repository.bundle import Repositories
+from ..repository.playbooks import UNREAD
 
 SIMULATED_EXCEPTION_ID = "SIMULATION"
 
@@ -49,15 +50,16 @@ def simulate(repos: Repositories, principal: Principal, request: SimulateRequest
     """The recalculate answer shape with ``changed: false`` and ``current_step: null``."""
     principal.require(VIEW)
     tenant = principal.tenant_id
+    catalogue: dict[str, Any] | None = UNREAD
     if request.exception_id is not None:
-        record = operations.load_exception(repos, tenant, request.exception_id)
+        record, catalogue = operations.load_for_matching(repos, tenant, request.exception_id)
         exception_id: str | None = record.exception_id
     else:
         assert request.exception is not None  # the model guarantees exactly one
         record = ad_hoc_record(request.exception, iso(repos.clock()))
         exception_id = None
     packs = repos.packs.pack_set(tenant, record.domain)
-    result = operations.match(repos, tenant, record, packs)
+    result = operations.match(repos, tenant, record, packs, catalogue)
     return {
         "exception_id": exception_id,
         "changed": False,
