@@ -18,7 +18,8 @@ export function slaBanner(state) {
   if (!state) return null;
   const p = state.event.payload || {};
   if (state.kind === 'breached') {
-    return h('div', { class: 'banner banner-danger', role: 'alert', 'data-testid': 'sla-banner', 'data-sla-state': 'breached' }, icon('flag'), `SLA breached (deadline ${p.deadline || '—'}, severity ${p.severity || '—'}).`);
+    // The header already raises the breach alert from the deadline; this line says what the clock did.
+    return h('div', { class: 'banner banner-note', role: 'status', 'data-testid': 'sla-banner', 'data-sla-state': 'breached' }, icon('flag'), `The SLA clock recorded the breach (severity ${p.severity || '—'}) and notified the owner or the escalation target.`);
   }
   const minutes = (p.threshold || '').replace('warn:', '');
   return h('div', { class: 'banner banner-warning', role: 'status', 'data-testid': 'sla-banner', 'data-sla-state': 'warning' }, icon('flag'), `SLA warning: ${minutes} minutes or less left.`);
