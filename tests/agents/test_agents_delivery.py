@@ -150,12 +150,12 @@ def _concurrently(
     repos: Repositories, monkeypatch: pytest.MonkeyPatch, write: Callable[[], object], times: int
 ) -> None:
     """Make another writer commit right after each of the agent's next ``times`` exception reads."""
-    original = repos.exceptions.get
+    original = repos.exceptions.get_with
     left = [times]
     writing = [False]
 
-    def racing_get(tenant_id: str, exception_id: str) -> Any:
-        record = original(tenant_id, exception_id)
+    def racing_get(tenant_id: str, exception_id: str, also: Any) -> Any:
+        record = original(tenant_id, exception_id, also)
         if left[0] > 0 and not writing[0]:  # the other writer's own reads do not race
             left[0] -= 1
             writing[0] = True
@@ -165,7 +165,7 @@ def _concurrently(
                 writing[0] = False
         return record
 
-    monkeypatch.setattr(repos.exceptions, "get", racing_get)
+    monkeypatch.setattr(repos.exceptions, "get_with", racing_get)
 
 
 def test_a_lost_race_is_re_read_and_retried(

@@ -17,7 +17,7 @@ from exception_playbooks.errors import Conflict, Unavailable
 from exception_playbooks.execution import operations
 
 from ..support import CONFLICT_FAULTS, THROTTLE_FAULTS, WRITE_THROTTLE_FAULTS, snapshot
-from .world import OPERATOR, assign, cold, complete, create, skip
+from .world import OPERATOR, TENANT, assign, cold, complete, create, skip
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,10 @@ class Operation:
 
 
 OPERATIONS: dict[str, Operation] = {
-    "complete": Operation(("GetItem", "TransactWriteItems"), lambda r, ex: complete(r, 1, exception_id=ex)),
+    "complete": Operation(("BatchGetItem", "TransactWriteItems"), lambda r, ex: complete(r, 1, exception_id=ex)),
     "complete.cold": Operation(
-        # exception, playbook version, policy pack, domain pack, the transaction
-        ("GetItem", "GetItem", "GetItem", "GetItem", "TransactWriteItems"),
+        # exception + packs head, both packs, playbook version, the transaction
+        ("BatchGetItem", "BatchGetItem", "GetItem", "TransactWriteItems"),
         lambda r, ex: complete(r, 1, exception_id=ex),
         warm=False,
     ),
@@ -42,15 +42,15 @@ OPERATIONS: dict[str, Operation] = {
         lambda r, ex: complete(r, 1, exception_id=ex, idempotency_key="k-1"),
     ),
     "skip": Operation(
-        ("GetItem", "TransactWriteItems"), lambda r, ex: skip(r, 1, exception_id=ex, notes="n")
+        ("BatchGetItem", "TransactWriteItems"), lambda r, ex: skip(r, 1, exception_id=ex, notes="n")
     ),
     "recalculate": Operation(
-        ("GetItem", "Query", "TransactWriteItems"),
+        ("BatchGetItem", "Query", "TransactWriteItems"),
         lambda r, ex: operations.recalculate(r, OPERATOR, ex),
         assigned=False,
     ),
     "recalculate.cold": Operation(
-        ("GetItem", "GetItem", "GetItem", "Query", "TransactWriteItems"),
+        ("BatchGetItem", "BatchGetItem", "Query", "TransactWriteItems"),
         lambda r, ex: operations.recalculate(r, OPERATOR, ex),
         assigned=False,
         warm=False,
@@ -98,6 +98,8 @@ def _prepare(repos: Any, operation: Operation, exception_id: str) -> None:
         assign(repos, exception_id)
     if not operation.warm:
         cold()
+    else:  # a warm Lambda holds the packs it last decided with (validated by the packs head)
+        operations.load_current(repos, TENANT, exception_id).packs
 
 
 @pytest.mark.parametrize(("name", "index", "fault"), _cases())

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal
 
 from .. import bus
 from ..errors import Conflict
-from ..execution.operations import Change, load_exception, stage_change
+from ..execution.operations import Change, load_current, stage_change
 from ..models.enums import ActorType, EventType
 from ..models.event import Actor, NewEvent
 from ..models.exception import ExceptionRecord
@@ -104,10 +104,13 @@ class Reads:
         self._candidates: dict[str, list[PlaybookVersion]] = {}
 
     def exception(self) -> ExceptionRecord:
-        return load_exception(self.repos, self.trigger.tenant_id, self.trigger.exception_id)
+        """The exception and the packs in force, in one read (re-read on every attempt)."""
+        current = load_current(self.repos, self.trigger.tenant_id, self.trigger.exception_id)
+        self._packs[current.record.domain] = current.packs
+        return current.record
 
     def packs(self, domain: str) -> PackSet:
-        if domain not in self._packs:
+        if domain not in self._packs:  # only for a domain other than the exception's own
             self._packs[domain] = self.repos.packs.pack_set(self.trigger.tenant_id, domain)
         return self._packs[domain]
 

@@ -10,19 +10,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
+from .. import keys
 from ..auth import Principal
 from ..errors import Conflict, Forbidden, NotFound
 from ..matching.effective import effective_view
 from ..matching.engine import MatchResult, select_playbook
-from ..models.enums import ActorType, EventType, ExceptionStatus, Severity
+from ..models.enums import ActorType, EventType, ExceptionStatus, Role, Severity
 from ..models.event import SYSTEM_ACTOR, Actor, NewEvent, TimelineEvent
 from ..models.exception import ExceptionRecord
 from ..models.packs import PackSet
-from ..models.playbook import PlaybookVersion
+from ..models.playbook import PlaybookVersion, Step
 from ..observability import record as record_metric
 from ..repository.bundle import Repositories
 from ..repository.dynamo import Transaction, TransactionCancelled, failed_labels
-from ..repository.idempotency import IDEMPOTENCY_LABEL, request_hash
+from ..repository.idempotency import IDEMPOTENCY_LABEL, StoredResponse, request_hash
+from ..repository.packs import generation_of
 from . import actions
 from .approval import requires_approval
 from .projection import apply_to_record
@@ -33,9 +35,17 @@ class StepCommand:
     actor_type: ActorType = ActorType.HUMAN
     actor_id: str | None = None
     notes: str | None = None
+    override: bool = False  # skip only: an admin skips a ``skippable: false`` step
 
     def body(self) -> dict[str, Any]:
-        return {"actor_type": self.actor_type.value, "actor_id": self.actor_id, "notes": self.notes}
+        body: dict[str, Any] = {
+            "actor_type": self.actor_type.value,
+            "actor_id": self.actor_id,
+            "notes": self.notes,
+        }
+        if self.override:
+            body["override"] = True
+        return body
 
 
 @dataclass
@@ -58,6 +68,44 @@ def load_exception(repos: Repositories, tenant_id: str, exception_id: str) -> Ex
     if record is None:
         raise NotFound(f"Exception {exception_id!r} was not found", code="EXCEPTION_NOT_FOUND")
     return record
+
+
+@dataclass
+class Current:
+    """An exception read together with the tenant's packs-head generation (and, for a retried
+    command, its stored answer), all from one BatchGetItem. ``packs`` are the packs in force."""
+
+    repos: Repositories
+    tenant_id: str
+    record: ExceptionRecord
+    generation: int
+    stored: StoredResponse | None = None
+    _packs: PackSet | None = None
+
+    @property
+    def packs(self) -> PackSet:
+        """Cached packs when read under this generation, else one BatchGetItem (first use only)."""
+        if self._packs is None:
+            self._packs = self.repos.packs.current_pack_set(
+                self.tenant_id, self.record.domain, self.generation
+            )
+        return self._packs
+
+
+def load_current(
+    repos: Repositories, tenant_id: str, exception_id: str, idempotency: tuple[str, str] | None = None
+) -> Current:
+    """The exception, the tenant's packs-head generation (and the idempotency record) in ONE
+    BatchGetItem. Decisions (approval, tool allow-list, guardrails) use ``Current.packs``: the
+    policy in force when the decision is made, never a copy another write has replaced."""
+    also = [repos.packs.head_key(tenant_id)]
+    if idempotency is not None:
+        also.append(keys.idempotency_key(tenant_id, *idempotency))
+    record, items = repos.exceptions.get_with(tenant_id, exception_id, also)
+    if record is None:
+        raise NotFound(f"Exception {exception_id!r} was not found", code="EXCEPTION_NOT_FOUND")
+    stored = repos.idempotency.live(items[1]) if idempotency is not None else None
+    return Current(repos, tenant_id, record, generation_of(items[0]), stored)
 
 
 def effective_severity(record: ExceptionRecord, packs: PackSet, repos: Repositories) -> Severity:
@@ -227,13 +275,13 @@ def retries_lost_races(operation: Callable[P, T]) -> Callable[P, T]:
 @retries_lost_races
 def recalculate(repos: Repositories, principal: Principal, exception_id: str) -> dict[str, Any]:
     tenant = principal.tenant_id
-    record = load_exception(repos, tenant, exception_id)
+    current = load_current(repos, tenant, exception_id)
+    record, packs = current.record, current.packs
     if record.projection.completed:
         raise Conflict(
             "The playbook on this exception is completed; it cannot be recalculated",
             code="PLAYBOOK_COMPLETED",
         )
-    packs = repos.packs.pack_set(tenant, record.domain)
     result = match(repos, tenant, record, packs)
     change = Change(record)
     changed = plan_rematch(change, result, Actor(actor_type=ActorType.HUMAN, actor_id=principal.username))
@@ -269,24 +317,20 @@ def act_on_step(
     tenant = principal.tenant_id
     scope = f"{'skip' if skip else 'complete'}:{exception_id}:{step_order}"
     body_hash = request_hash(command.body())
-    if idempotency_key:
-        stored, record = repos.idempotency.get_with_exception(tenant, scope, idempotency_key, exception_id)
-        if record is None:
-            raise NotFound(f"Exception {exception_id!r} was not found", code="EXCEPTION_NOT_FOUND")
-        if stored is not None:
-            return _replay(stored.request_hash, body_hash, stored.response)
-    else:
-        record = load_exception(repos, tenant, exception_id)
-    actor_type, actor_id = principal.resolve_actor(command.actor_type, command.actor_id)
-    actor = Actor(actor_type=actor_type, actor_id=actor_id)
+    current = load_current(repos, tenant, exception_id, (scope, idempotency_key) if idempotency_key else None)
+    if current.stored is not None:
+        return _replay(current.stored.request_hash, body_hash, current.stored.response)
+    record, packs = current.record, current.packs
 
     projection = record.projection
     if projection.playbook_id is None or projection.playbook_version is None:
         raise Conflict("No playbook is assigned to this exception", code="NO_PLAYBOOK")
     playbook = repos.playbooks.get_version(tenant, projection.playbook_id, projection.playbook_version)
     step = playbook.step(step_order)
-    if step is None:
+    if step is None:  # existence (404) before the actor (403): API.md's order
         raise NotFound(f"Step {step_order} does not exist in this playbook", code="STEP_NOT_FOUND")
+    actor_type, actor_id = principal.resolve_actor(command.actor_type, command.actor_id)
+    actor = Actor(actor_type=actor_type, actor_id=actor_id)
     if projection.completed:
         raise Conflict("The playbook is already completed", code="PLAYBOOK_COMPLETED")
     if step_order != projection.current_step:
@@ -297,9 +341,17 @@ def act_on_step(
             code="STEP_OUT_OF_ORDER",
             details={"expected_step": projection.current_step},
         )
-    if skip and not step.skippable:
-        raise Conflict(f"Step {step_order} cannot be skipped", code="STEP_NOT_SKIPPABLE")
-    packs = repos.packs.pack_set(tenant, record.domain)
+    override = skip and command.override
+    if override and not (Role.ADMIN in principal.roles and actor.actor_type is ActorType.HUMAN):
+        raise Forbidden(
+            "Only an admin acting as a human may override a step's skippable flag", code="FORBIDDEN_ROLE"
+        )
+    if skip and not step.skippable and not override:
+        raise Conflict(
+            f"Step {step_order} cannot be skipped",
+            code="STEP_NOT_SKIPPABLE",
+            details={"step_order": step_order, "how_to_continue": OVERRIDE_HINT},
+        )
     severity = effective_severity(record, packs, repos)
     if actor.actor_type is not ActorType.HUMAN and requires_approval(step, severity, packs):
         raise Forbidden(
@@ -319,6 +371,8 @@ def act_on_step(
         "actor_id": actor.actor_id,
         "notes": command.notes,
     }
+    if override and not step.skippable:
+        step_payload["override"] = True  # an admin skipped a step its playbook marks unskippable
     if skip:
         outcome: dict[str, Any] = {"action_type": step.action_type.value, "outcome": "skipped", "detail": {}}
         change.events.append(
@@ -326,7 +380,7 @@ def act_on_step(
         )
         change.count(playbook.playbook_id, steps_skipped=1)
     else:
-        result = actions.perform(record, step, packs, actor, severity)
+        result = _perform(record, step, packs, actor, severity)
         outcome = result.summary(step.action_type)
         change.record = result.record
         change.events.append(
@@ -362,6 +416,23 @@ def act_on_step(
     if saved.projection.completed:
         record_metric("PlaybooksCompleted")
     return response
+
+
+OVERRIDE_HINT = (
+    "skip the step with notes saying why; if the playbook marks it skippable: false, an admin may skip "
+    'it with {"override": true}; or move the exception to a corrected playbook version (recalculate)'
+)
+
+
+def _perform(
+    record: ExceptionRecord, step: Step, packs: PackSet, actor: Actor, severity: Severity | None
+) -> actions.ActionResult:
+    """Run the step's action; a refusal (409) says why and how the run can still go on."""
+    try:
+        return actions.perform(record, step, packs, actor, severity)
+    except Conflict as error:
+        details = {**(error.details or {}), "step_order": step.step_order, "how_to_continue": OVERRIDE_HINT}
+        raise Conflict(error.message, code=error.code, details=details) from error
 
 
 def _plan_completion(change: Change, playbook: PlaybookVersion, packs: PackSet) -> None:

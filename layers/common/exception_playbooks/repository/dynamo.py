@@ -96,6 +96,27 @@ class Dynamo:
         item = response.get("Item")
         return self.deserialize(item) if item else None
 
+    def batch_get(self, table: str, wanted: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+        """Several items of one table in one strongly consistent BatchGetItem, in ``wanted`` order.
+
+        Keys DynamoDB leaves unprocessed (throttling) are read one by one rather than answered wrongly.
+        """
+        response = self.call(
+            "batch_get_item",
+            RequestItems={table: {"Keys": [self.serialize(k) for k in wanted], "ConsistentRead": True}},
+        )
+        by_key: dict[tuple[str, str], dict[str, Any]] = {}
+        for raw in response.get("Responses", {}).get(table, []):
+            item = self.deserialize(raw)
+            by_key[(item["pk"], item["sk"])] = item
+        unprocessed = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+        for raw_key in unprocessed:
+            key = self.deserialize(raw_key)
+            found = self.get(table, key)
+            if found:
+                by_key[(key["pk"], key["sk"])] = found
+        return [by_key.get((k["pk"], k["sk"])) for k in wanted]
+
     def transact_get(self, requests: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any] | None]:
         """Read several items (any tables) in one strongly consistent TransactGetItems call.
 

@@ -48,6 +48,15 @@ class ExceptionRepository:
         item = self.dynamo.get(self.dynamo.state_table, keys.exception_key(tenant_id, exception_id))
         return _record(item) if item else None
 
+    def get_with(
+        self, tenant_id: str, exception_id: str, also: builtins.list[dict[str, Any]]
+    ) -> tuple[ExceptionRecord | None, builtins.list[dict[str, Any] | None]]:
+        """The exception and other state-table items (``also``, in order) in one BatchGetItem."""
+        items = self.dynamo.batch_get(
+            self.dynamo.state_table, [keys.exception_key(tenant_id, exception_id), *also]
+        )
+        return (_record(items[0]) if items[0] else None), items[1:]
+
     def list(self, tenant_id: str, filters: ExceptionFilters, limit: int, cursor: str | None) -> Page:
         """Newest first. Filters apply server-side; pages are filled up to ``limit``."""
         scope = f"exceptions|{filters.status}|{filters.domain}|{filters.severity}"

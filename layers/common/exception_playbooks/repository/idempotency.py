@@ -62,6 +62,10 @@ class IdempotencyRepository:
         item = self.dynamo.get(self.dynamo.state_table, keys.idempotency_key(tenant_id, scope, key))
         return self._live(item) if item else None
 
+    def live(self, item: dict[str, Any] | None) -> StoredResponse | None:
+        """The stored answer an idempotency item holds (None: no item, or it expired)."""
+        return self._live(item) if item else None
+
     def _live(self, item: dict[str, Any]) -> StoredResponse | None:
         """The stored answer, unless it expired: DynamoDB's TTL deletes expired items only lazily
         (hours to days later), so an expired record must read as absent."""

@@ -134,7 +134,7 @@ def list_exceptions(
     """Newest first; filters match exactly (unknown values are refused by the caller's schema)."""
     principal.require(VIEW)
     _check_limit(limit)
-    if domain is not None and not _DOMAIN.match(domain):
+    if domain is not None and not _DOMAIN.fullmatch(domain):
         raise ValidationFailed([Problem("domain", "is not a valid domain name")])
     filters = ExceptionFilters(
         status=status.value if status else None,
@@ -225,7 +225,8 @@ def patch_exception(
     if nulls:
         raise ValidationFailed(nulls)
     tenant = principal.tenant_id
-    record = operations.load_exception(repos, tenant, exception_id)
+    current = operations.load_current(repos, tenant, exception_id)
+    record = current.record
 
     update: dict[str, Any] = {}
     changes: dict[str, dict[str, Any]] = {}
@@ -249,8 +250,7 @@ def patch_exception(
         updated, [NewEvent(event_type=EventType.EXCEPTION_UPDATED, actor=actor, payload={"changes": changes})]
     )
     if changes.keys() & REMATCH_FIELDS and not record.projection.completed:
-        packs = repos.packs.pack_set(tenant, record.domain)
-        operations.plan_rematch(change, operations.match(repos, tenant, updated, packs), actor)
+        operations.plan_rematch(change, operations.match(repos, tenant, updated, current.packs), actor)
     saved, _ = operations.commit_change(repos, tenant, change)
     return saved.to_api()
 

@@ -23,7 +23,7 @@ from ..api.errors import problems_from_pydantic
 from ..errors import Problem, ValidationFailed
 from ..execution.templates import CONTEXTS, placeholders
 from ..matching.conditions import normalise_conditions, validate_conditions, validate_match
-from ..models.common import ID_PATTERN, MAX_NOTES, MAX_SUMMARY, storable_json_problem
+from ..models.common import MAX_NOTES, MAX_SUMMARY, is_identifier, storable_json_problem
 from ..models.enums import STATUS_TRANSITIONS, ActionType, NotifyChannel
 from ..models.exception import ExceptionRecord
 from ..models.packs import DomainPack, DomainPackInput, PolicyPack, PolicyPackInput
@@ -31,7 +31,6 @@ from ..models.playbook import PlaybookInput
 
 M = TypeVar("M", bound=BaseModel)
 
-_ID = re.compile(ID_PATTERN)
 # Exception type names appear in conditions, where * and ? are glob wildcards: a name holding
 # them could never be told apart from a pattern.
 _TYPE_NAME = re.compile(r"^\w(?:[\w .:/()&+-]{0,198}[\w.:/()&+-])?$")
@@ -258,7 +257,7 @@ def _call_tool(params: dict[str, Any], path: str, context: ParamContext, problem
     if context.domain is None:
         problems.add(here, "call_tool steps need conditions.match.domain: the tool is looked up in its pack")
         return
-    pack = context.packs.domain(context.domain) if _ID.match(context.domain) else None
+    pack = context.packs.domain(context.domain) if is_identifier(context.domain) else None
     if pack is None:
         problems.add(here, f"there is no domain pack for {context.domain!r} to define tool {tool_id!r}")
         return
@@ -354,7 +353,7 @@ def validate_policy_pack(raw: Any) -> PackWrite[PolicyPackInput]:
         for name in overrides:
             _check_type_name(name, f"severity_overrides.{name}", problems)
     for index, tool_id in _list_items(body.get("approved_tools")):
-        if isinstance(tool_id, str) and 0 < len(tool_id) <= 128 and not _ID.match(tool_id):
+        if isinstance(tool_id, str) and 0 < len(tool_id) <= 128 and not is_identifier(tool_id):
             problems.add(f"approved_tools[{index}]", _tool_id_message())
     _check_fields(body.get("fields"), problems)
     problems.raise_if_any()
@@ -381,7 +380,7 @@ def validate_domain_pack(raw: Any, domain: str) -> PackWrite[DomainPackInput]:
     if isinstance(tools, dict):
         for tool_id, spec in tools.items():
             here = f"tools.{tool_id}"
-            if not _ID.match(tool_id):
+            if not is_identifier(tool_id):
                 problems.add(here, _tool_id_message())
             if isinstance(spec, dict) and "parameters" in spec:
                 problems.own(f"{here}.parameters")
@@ -421,7 +420,7 @@ def _check_when(rule: Any, path: str, problems: Problems) -> None:
 
 
 def _check_type_name(name: str, path: str, problems: Problems) -> None:
-    if not _TYPE_NAME.match(name):
+    if not _TYPE_NAME.fullmatch(name):
         problems.add(
             path,
             "must be an exception type name: up to 200 letters, digits, spaces and _ . : / ( ) & + -, "
@@ -437,7 +436,7 @@ def _check_fields(fields: Any, problems: Problems) -> None:
     if not isinstance(fields, dict):
         return  # pydantic reports the shape
     for name in fields:
-        if not _FIELD_NAME.match(name):
+        if not _FIELD_NAME.fullmatch(name):
             problems.add(f"fields.{name}", "must be usable in templates: 1 to 128 letters, digits and _ : -")
     problems.storable(fields, "fields")
 
