@@ -30,7 +30,9 @@ class Operation:
 
 
 OPERATIONS: dict[str, Operation] = {
-    "complete": Operation(("BatchGetItem", "TransactWriteItems"), lambda r, ex: complete(r, 1, exception_id=ex)),
+    "complete": Operation(
+        ("BatchGetItem", "TransactWriteItems"), lambda r, ex: complete(r, 1, exception_id=ex)
+    ),
     "complete.cold": Operation(
         # exception + packs head, both packs, playbook version, the transaction
         ("BatchGetItem", "BatchGetItem", "GetItem", "TransactWriteItems"),
@@ -99,7 +101,7 @@ def _prepare(repos: Any, operation: Operation, exception_id: str) -> None:
     if not operation.warm:
         cold()
     else:  # a warm Lambda holds the packs it last decided with (validated by the packs head)
-        operations.load_current(repos, TENANT, exception_id).packs
+        assert operations.load_current(repos, TENANT, exception_id).packs is not None
 
 
 @pytest.mark.parametrize(("name", "index", "fault"), _cases())

@@ -12,6 +12,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from .. import keys
 from ..auth import Principal
+from ..bounds import MAX_EVENT_REASONING_CHARS, bound_payload, truncate_text
 from ..errors import Conflict, Forbidden, NotFound
 from ..matching.effective import effective_view
 from ..matching.engine import MatchResult, select_playbook
@@ -169,8 +170,12 @@ def _status_of(repos: Repositories, tenant_id: str, record: ExceptionRecord) -> 
 def stage_change(
     repos: Repositories, tenant_id: str, change: Change, transaction: Transaction, *, is_new: bool = False
 ) -> tuple[ExceptionRecord, list[TimelineEvent]]:
-    """Materialise events, fold them into the projection, and add all of it to ``transaction``."""
-    timeline = repos.exceptions.materialize(change.record, change.events)
+    """Materialise events, fold them into the projection, and add all of it to ``transaction``.
+
+    Every payload passes ``bounds.bound_payload`` here, the one door to the timeline: no event
+    can outgrow an item or an EventBridge entry, whatever it carries (truncation is recorded)."""
+    events = [event.model_copy(update={"payload": bound_payload(event.payload)}) for event in change.events]
+    timeline = repos.exceptions.materialize(change.record, events)
     record = apply_to_record(change.record, timeline)
     saved = repos.exceptions.stage(tenant_id, record, timeline, transaction, is_new=is_new)
     for playbook_id, deltas in change.counters.items():
@@ -207,7 +212,7 @@ def plan_start(change: Change, playbook: PlaybookVersion, actor: Actor, reason: 
                 "playbook_version": playbook.version,
                 "playbook_name": playbook.name,
                 "step_count": len(playbook.steps),
-                "reason": reason,
+                "reason": truncate_text(reason, MAX_EVENT_REASONING_CHARS)[0],
             },
         )
     )
@@ -235,7 +240,7 @@ def plan_rematch(change: Change, result: MatchResult, actor: Actor) -> bool:
                 "to": {"playbook_id": winner.playbook_id, "playbook_version": winner.version}
                 if winner
                 else None,
-                "reasoning_summary": summary,
+                "reasoning_summary": truncate_text(summary, MAX_EVENT_REASONING_CHARS)[0],
             },
         )
     )

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..api.errors import problems_from_pydantic
 from ..errors import Problem, ValidationFailed
+from ..execution import tool_schemas
 from ..execution.templates import CONTEXTS, placeholders
 from ..matching.conditions import normalise_conditions, validate_conditions, validate_match
 from ..models.common import MAX_NOTES, MAX_SUMMARY, is_identifier, storable_json_problem
@@ -463,46 +464,15 @@ def _check_tool_schema(schema: Any, path: str, problems: Problems) -> None:
     kind = schema.get("type")
     if kind is not None and kind != "object" and not (isinstance(kind, list) and "object" in kind):
         problems.add(f"{path}.type", 'must be "object": a tool payload is an object')
-    ref_problems = list(_reference_problems(schema, path))
-    for here, message in ref_problems:
-        problems.add(here, message)
-    if errors or ref_problems:
+    own = tool_schemas.schema_problems(schema)
+    for here, message in own:
+        problems.add(path + here, message)
+    if errors or own:
         return
     try:  # what execution will do with it; anything it cannot handle is refused now, not at run time
-        next(iter(Draft202012Validator(schema).iter_errors({})), None)
-    except Exception as error:
+        tool_schemas.payload_errors(schema, {})
+    except tool_schemas.SchemaUnusable as error:
         problems.add(path, _short(f"cannot be used to check a payload: {error}"))
-
-
-def _reference_problems(schema: dict[str, Any], path: str) -> Iterator[tuple[str, str]]:
-    """References must stay inside the schema: a tool schema never loads another document."""
-    stack: list[tuple[Any, str]] = [(schema, path)]
-    while stack:
-        node, here = stack.pop()
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("$ref", "$dynamicRef") and isinstance(value, str):
-                    if not value.startswith("#"):
-                        yield f"{here}.{key}", "must be a reference inside this schema (starting with #)"
-                    elif value.startswith("#/") and not _resolves(schema, value[2:]):
-                        yield f"{here}.{key}", f"{value} does not resolve inside this schema"
-                else:
-                    stack.append((value, f"{here}.{key}"))
-        elif isinstance(node, list):
-            stack.extend((child, f"{here}[{i}]") for i, child in enumerate(node))
-
-
-def _resolves(document: Any, pointer: str) -> bool:
-    node = document
-    for raw_part in pointer.split("/"):
-        part = raw_part.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return False
-    return True
 
 
 # --- paths --------------------------------------------------------------------------------------
