@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from .. import keys
+from ..bounds import PLAYBOOK_CACHE_MAX_BYTES, PLAYBOOK_CACHE_MAX_ENTRIES, json_size
+from ..cache import BoundedCache
 from ..errors import Conflict, NotFound
 from ..models.playbook import PlaybookVersion
 from .dynamo import ConditionFailed, Dynamo, Transaction, TransactionCancelled
@@ -12,13 +14,19 @@ from .dynamo import ConditionFailed, Dynamo, Transaction, TransactionCancelled
 BY_TENANT_INDEX = "by_tenant"
 PLAYBOOKS_INDEX = "playbooks"
 
-# Versions are immutable, so a warm Lambda may keep them forever (bounded to stay small).
-_VERSION_CACHE: dict[tuple[str, str, int], PlaybookVersion] = {}
-_VERSION_CACHE_LIMIT = 5000
+# Versions are immutable, so a warm Lambda may keep them forever, keyed by (tenant, id, version):
+# bounded by entries and bytes (docs/operations.md, "Bounds"), least recently used out first.
+_VERSION_CACHE: BoundedCache[tuple[str, str, int], PlaybookVersion] = BoundedCache(
+    PLAYBOOK_CACHE_MAX_ENTRIES, PLAYBOOK_CACHE_MAX_BYTES
+)
 
 
 def clear_cache() -> None:
     _VERSION_CACHE.clear()
+
+
+def cache() -> BoundedCache[tuple[str, str, int], PlaybookVersion]:
+    return _VERSION_CACHE
 
 
 class PlaybookRepository:
@@ -39,7 +47,7 @@ class PlaybookRepository:
         if not item:
             raise NotFound(f"Playbook {playbook_id!r} was not found", code="PLAYBOOK_NOT_FOUND")
         playbook = _playbook(item)
-        self._remember(tenant_id, playbook)
+        self._remember(tenant_id, playbook, item)
         return playbook
 
     def get_version(self, tenant_id: str, playbook_id: str, version: int) -> PlaybookVersion:
@@ -83,7 +91,7 @@ class PlaybookRepository:
             # Reuse the cached object so compiled conditions stay warm across invocations.
             result.append(cached if cached is not None and cached.active else playbook)
             if cached is None:
-                self._remember(tenant_id, playbook)
+                self._remember(tenant_id, playbook, item)
         return result
 
     def save_version(self, tenant_id: str, playbook: PlaybookVersion) -> PlaybookVersion:
@@ -145,10 +153,9 @@ class PlaybookRepository:
         return _playbook(self.dynamo.deserialize(response["Attributes"]))
 
     @staticmethod
-    def _remember(tenant_id: str, playbook: PlaybookVersion) -> None:
-        if len(_VERSION_CACHE) >= _VERSION_CACHE_LIMIT:
-            _VERSION_CACHE.clear()
-        _VERSION_CACHE[(tenant_id, playbook.playbook_id, playbook.version)] = playbook
+    def _remember(tenant_id: str, playbook: PlaybookVersion, item: dict[str, Any]) -> None:
+        # The parsed model takes a few times the item's JSON size in memory; count it that way.
+        _VERSION_CACHE.put((tenant_id, playbook.playbook_id, playbook.version), playbook, 3 * json_size(item))
 
 
 def _playbook(item: dict[str, Any]) -> PlaybookVersion:
