@@ -78,7 +78,12 @@ def principal_from_claims(claims: dict[str, Any] | None) -> Principal:
         raise Unauthorized("A valid bearer token is required")
     tenant = claims.get("custom:tenant_id")
     username = claims.get("cognito:username") or claims.get("username") or claims.get("sub")
-    if not is_identifier(tenant) or not is_username(username):
+    if (
+        not isinstance(tenant, str)
+        or not is_identifier(tenant)
+        or not isinstance(username, str)
+        or not is_username(username)
+    ):
         raise Unauthorized("The token does not carry a tenant and a username")
     groups = claims.get("cognito:groups") or []
     if isinstance(groups, str):

@@ -72,7 +72,7 @@ class PackRepository:
     def current_pack_set(self, tenant_id: str, domain: str, generation: int) -> PackSet:
         """The packs in force at ``generation`` (read with the exception): cached ones if they were
         read under it, else one BatchGetItem of the missing LATEST items."""
-        wanted = {
+        wanted: dict[str, type[PolicyPack] | type[DomainPack]] = {
             keys.policy_pack_pk(tenant_id): PolicyPack,
             keys.domain_pack_pk(tenant_id, domain): DomainPack,
         }
