@@ -70,7 +70,9 @@ API_ACCESS: dict[str, FunctionAccess] = {
     "status": FunctionAccess(state=TableAccess(_actions(GET_ITEM))),
     "match": FunctionAccess(
         state=TableAccess(
-            _actions(GET_ITEM, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM), query_indexes=(BY_TENANT_INDEX,)
+            # BatchGetItem: the exception with the packs head (decisions use the policy in force)
+            _actions(GET_ITEM, BATCH_GET_ITEM, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM),
+            query_indexes=(BY_TENANT_INDEX,),
         ),
         events=TableAccess(_actions(PUT_ITEM, QUERY)),
     ),
@@ -80,7 +82,7 @@ API_ACCESS: dict[str, FunctionAccess] = {
     ),
     "playbooks": FunctionAccess(
         state=TableAccess(
-            _actions(GET_ITEM, PUT_ITEM, UPDATE_ITEM, QUERY, CONDITION_CHECK_ITEM),
+            _actions(GET_ITEM, BATCH_GET_ITEM, PUT_ITEM, UPDATE_ITEM, QUERY, CONDITION_CHECK_ITEM),
             query_indexes=STATE_INDEXES,
         ),
     ),
@@ -88,7 +90,8 @@ API_ACCESS: dict[str, FunctionAccess] = {
 
 AGENT_ACCESS = FunctionAccess(
     state=TableAccess(
-        _actions(GET_ITEM, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM), query_indexes=(BY_TENANT_INDEX,)
+        _actions(GET_ITEM, BATCH_GET_ITEM, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM),
+        query_indexes=(BY_TENANT_INDEX,),
     ),
     events=TableAccess(_actions(PUT_ITEM, QUERY)),
 )
