@@ -4,6 +4,9 @@ Context (``-c key=value`` with the CDK CLI, or ``CDK_CONTEXT_JSON``):
   stackName            stack name (default ExceptionPlaybooks)
   cognitoDomainPrefix  hosted-UI domain prefix, unique per region (default exception-playbooks-<account>)
   alarmEmail           subscribe this address to the alarm topic
+  cloudfrontWebAclArn  a CLOUDFRONT-scope WAF web ACL (created in us-east-1) for the distribution
+  reservedConcurrency  reserve this many concurrent executions per function (default: none; the
+                       account's unreserved pool must keep 100, so only on accounts with quota)
 """
 
 from __future__ import annotations
@@ -52,10 +55,22 @@ def build_app(
         env=cdk.Environment(account=account, region=region) if account and region else None,
         cognito_domain_prefix=app.node.try_get_context("cognitoDomainPrefix"),
         alarm_email=app.node.try_get_context("alarmEmail"),
+        reserved_concurrency=_optional_int(app.node.try_get_context("reservedConcurrency")),
+        cloudfront_web_acl_arn=app.node.try_get_context("cloudfrontWebAclArn"),
     )
     cdk.Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
     cdk.Aspects.of(app).add(ServerlessChecks(verbose=True))
     return app, stack
+
+
+def _optional_int(value: Any) -> int | None:
+    """Context values arrive as strings from ``-c key=value``; empty or absent means off."""
+    if value in (None, "", "none", "off"):
+        return None
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"reservedConcurrency must be a positive integer, got {value!r}")
+    return number
 
 
 def main() -> None:

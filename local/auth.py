@@ -25,7 +25,7 @@ from exception_playbooks.models.common import ID_PATTERN
 ISSUER = "local"
 ALGORITHM = "HS256"
 TOKEN_TTL_SECONDS = 12 * 3600
-ROLES = ("viewer", "operator", "admin", "automation")
+ROLES = ("viewer", "operator", "admin", "automation", "approver")
 SECRET_FILE = "jwt-secret"
 
 _ID = re.compile(ID_PATTERN)

@@ -41,6 +41,9 @@ EVENT_FIELDS = (
     "actor_id",
     "created_at",
     "payload",
+    # Like the AWS Pipe: the key (agents check the tenant against it) and the agent-hop count.
+    "pk",
+    "chain_depth",
 )
 
 AgentInvoker = Callable[[bus.AgentRule, dict[str, Any]], Any]
@@ -131,6 +134,7 @@ class Dispatcher:
         idle_seconds: float = 0.5,
         region: str = "us-east-1",
         account: str = "000000000000",
+        observers: tuple[Callable[[dict[str, Any]], Any], ...] = (),
     ):
         if start_at not in ("TRIM_HORIZON", "LATEST"):
             raise ValueError("start_at is TRIM_HORIZON or LATEST")
@@ -144,6 +148,7 @@ class Dispatcher:
         self._idle = idle_seconds
         self._region = region
         self._account = account
+        self._observers = observers  # also see every envelope (the local SLA timer's sync rule)
         self._stream_arn: str | None = None
         self._iterators: dict[str, str | None] = {}  # shard id -> next iterator (None: shard closed)
         self._parents: dict[str, str | None] = {}
@@ -304,6 +309,11 @@ class Dispatcher:
             return
         for rule in bus.rules_for(envelope):
             self._deliver(rule, envelope)
+        for observer in self._observers:
+            try:
+                observer(envelope)
+            except Exception:  # an observer's failure never stops delivery
+                log.exception("an observer failed on %s", envelope.get("detail-type"))
 
     def _deliver(self, rule: bus.AgentRule, envelope: dict[str, Any]) -> None:
         detail = envelope["detail"]

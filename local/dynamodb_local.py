@@ -11,6 +11,7 @@ never leaves a JVM holding the state directory.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import shutil
@@ -49,10 +50,8 @@ def free_port() -> int:
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    try:
+    with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:
-        pass
 
 
 @dataclass
@@ -71,7 +70,9 @@ class DynamoDBLocal:
     def command(self) -> list[str]:
         java = shutil.which("java")
         if java is None:
-            raise DynamoDBLocalMissing("Java is not installed; run 'make dev' (installs default-jre-headless)")
+            raise DynamoDBLocalMissing(
+                "Java is not installed; run 'make dev' (installs default-jre-headless)"
+            )
         home = install_dir()
         command = [
             java,

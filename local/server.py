@@ -130,6 +130,7 @@ class LocalStack:
         self._moto: Any = None
         self._http: Any = None
         self._dispatcher: Any = None
+        self._sla_timer: Any = None
         self._snapshotter: threading.Thread | None = None
         self._dynamodb: Any = None
         self._settings: Any = None
@@ -158,6 +159,7 @@ class LocalStack:
         if state is None:
             self._meta["seeded_demo"] = self._meta.get("seed") == "complete"
         self._dispatcher.start()
+        self._sla_timer.start()
         self._snapshotter = threading.Thread(target=self._snapshot_loop, name="local-snapshots", daemon=True)
         self._snapshotter.start()
         self.started_in = time.monotonic() - started
@@ -207,6 +209,7 @@ class LocalStack:
         from .static import StaticFiles
 
         self._guard = ReadWriteLock()
+        self._sla_timer = _sla_timer(self.config.state_dir)  # local/sla_timer.py
         registry = FunctionRegistry(self.config.functions_dir)
         gateway = Gateway(registry, region=REGION, guard=self._guard.shared)
         dispatcher = Dispatcher(
@@ -217,6 +220,7 @@ class LocalStack:
             # Restored events were delivered before the restart; only new ones are.
             start_at="LATEST" if restored else "TRIM_HORIZON",
             region=REGION,
+            observers=(self._sla_timer.observe,),
         )
         self._dispatcher = dispatcher
         app = LocalApp(
@@ -297,6 +301,7 @@ class LocalStack:
         steps = [
             ("HTTP server", self._stop_http),
             ("dispatcher", self._stop_dispatcher),
+            ("sla timer", lambda: self._sla_timer is not None and self._sla_timer.stop()),
             ("state snapshot", self.save_state),
             ("moto", self._moto.stop if self._moto is not None else None),
         ]
@@ -322,6 +327,15 @@ class LocalStack:
                 self._dispatcher.drain(5.0)
             except TimeoutError:
                 log.warning("some committed events were not delivered before shutdown")
+
+
+def _sla_timer(state_dir: Path) -> Any:
+    from exception_playbooks.repository.bundle import build_repositories
+
+    from .sla_timer import OffsetClock, timer_for
+
+    clock = OffsetClock.from_env()
+    return timer_for(state_dir, lambda: build_repositories(clock=clock), clock)
 
 
 def _api_and_agent_groups() -> list[str]:

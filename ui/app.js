@@ -1,6 +1,6 @@
 // Entry point: load config, pick up a hosted-UI redirect, wire the header, start the router.
 import { loadConfig, config } from './js/config.js';
-import { consumeRedirectFragment, currentUser, getToken, rememberReturn, signOut } from './js/auth.js';
+import { consumeRedirect, currentUser, getToken, rememberReturn, signOut } from './js/auth.js';
 import { setUnauthorizedHandler } from './js/api.js';
 import { navigate, startRouter } from './js/router.js';
 import { replace, h } from './js/dom.js';
@@ -8,15 +8,21 @@ import * as signin from './js/views/signin.js';
 import * as exceptionsList from './js/views/exceptions-list.js';
 import * as exceptionDetail from './js/views/exception-detail.js';
 import * as playbooksList from './js/views/playbooks-list.js';
+import * as draftEditor from './js/views/draft-editor.js';
+import * as playbookDiff from './js/views/playbook-diff.js';
 import * as playbookDetail from './js/views/playbook-detail.js';
 import * as playbookEditor from './js/views/playbook-editor.js';
+import * as approvals from './js/views/approvals.js';
 
 const routes = [
   { pattern: /^\/signin$/, view: signin.render, public: true },
   { pattern: /^\/exceptions$/, view: exceptionsList.render, nav: 'exceptions' },
   { pattern: /^\/exceptions\/([^/]+)$/, keys: ['id'], view: exceptionDetail.render, nav: 'exceptions' },
+  { pattern: /^\/approvals$/, view: approvals.render, nav: 'approvals' },
   { pattern: /^\/playbooks$/, view: playbooksList.render, nav: 'playbooks' },
   { pattern: /^\/playbooks\/new$/, view: playbookEditor.render, nav: 'playbooks' },
+  { pattern: /^\/playbooks\/drafts\/([^/]+)$/, keys: ['id'], view: draftEditor.render, nav: 'playbooks' },
+  { pattern: /^\/playbooks\/([^/]+)\/diff$/, keys: ['id'], view: playbookDiff.render, nav: 'playbooks' },
   { pattern: /^\/playbooks\/([^/]+)$/, keys: ['id'], view: playbookDetail.render, nav: 'playbooks' },
 ];
 
@@ -59,7 +65,7 @@ function onUnauthorized() {
 
 async function main() {
   await loadConfig();
-  const redirect = consumeRedirectFragment();
+  const redirect = await consumeRedirect();
   if (redirect.error) sessionStorage.setItem('signin_notice', redirect.error);
   setUnauthorizedHandler(onUnauthorized);
 

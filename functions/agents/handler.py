@@ -24,16 +24,25 @@ from exception_playbooks.agents import (
     parse_trigger,
 )
 from exception_playbooks.agents.base import Agent
+from exception_playbooks.config import settings
 from exception_playbooks.observability import bind_request, clear_request, logger, metrics, record
 from exception_playbooks.repository.bundle import Repositories, default_repositories
+from exception_playbooks.tenancy import tenant_scope
 
 # Indirection so tests (and the local stack) can hand in repositories with another clock.
 repositories: Callable[[], Repositories] = default_repositories
 
 
-def _run(agent: str, event: dict[str, Any], use_case: Callable[[Trigger], Outcome]) -> dict[str, Any]:
+def _run(
+    agent: str, event: dict[str, Any], use_case: Callable[[Trigger], Outcome], context: Any = None
+) -> dict[str, Any]:
     try:
-        trigger = parse_trigger(event)
+        # Source, account/region and tenant (detail.pk) checked before the tenant is trusted.
+        trigger = parse_trigger(
+            event,
+            invoked_function_arn=getattr(context, "invoked_function_arn", None),
+            require_stream_encoding=bool(settings().tenant_data_role_arn),
+        )
     except Exception:
         logger.exception(
             "not a timeline event envelope", extra={"agent": agent, "envelope_id": event.get("id")}
@@ -42,7 +51,8 @@ def _run(agent: str, event: dict[str, Any], use_case: Callable[[Trigger], Outcom
     bind_request(trigger.tenant_id, trigger.event_id, exception_id=trigger.exception_id, agent=agent)
     try:
         logger.info("handling", extra={"trigger_type": trigger.event_type.value, "trigger_seq": trigger.seq})
-        outcome = use_case(trigger)
+        with tenant_scope(trigger.tenant_id):  # every DynamoDB call: this tenant's session only
+            outcome = use_case(trigger)
         logger.info("handled", extra=outcome.as_dict())
         metrics.add_dimension(name="agent", value=agent)
         record(f"Agent{outcome.status.title().replace('_', '')}")  # AgentWritten, AgentAlreadyHandled, ...
@@ -66,7 +76,7 @@ def _lambda(
     @logger.inject_lambda_context(clear_state=True)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return _run(agent, event, use_case)
+        return _run(agent, event, use_case, context)
 
     return handler
 

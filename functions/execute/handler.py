@@ -1,4 +1,5 @@
-"""functions/execute: complete or skip the current step of an exception's playbook.
+"""functions/execute: complete or skip the current step of an exception's playbook, and approve
+or reject a two-person approval request on it.
 
 Warm cost: one read (GetItem, or one BatchGetItem with the Idempotency-Key record) and one
 TransactWriteItems of the state, the timeline events and the idempotency record.
@@ -17,12 +18,15 @@ from exception_playbooks.api.http import (
 )
 from exception_playbooks.api.schemas import (
     IDEMPOTENCY_KEY_PATTERN,
+    ApproveBody,
+    RejectBody,
     StepActionBody,
     StepActionOut,
     StepSkipBody,
     error_responses,
     ok_response,
 )
+from exception_playbooks.execution.approvals import ApprovalCommand, decide
 from exception_playbooks.execution.operations import StepCommand, act_on_step
 from exception_playbooks.models.common import ID_PATTERN
 from exception_playbooks.repository import bundle
@@ -100,6 +104,54 @@ def skip_step(
     idempotency_key: IdempotencyKey = None,
 ) -> Response[Any]:
     return _act(exception_id, step_order, body, idempotency_key, skip=True)
+
+
+def _decide(
+    exception_id: str, step_order: int, body: StepActionBody, key: str | None, *, approve: bool
+) -> Response[Any]:
+    command = ApprovalCommand(actor_type=body.actor_type, actor_id=body.actor_id, notes=body.notes)
+    answer = decide(
+        bundle.default_repositories(),
+        current_principal(app),
+        exception_id,
+        step_order,
+        command,
+        approve=approve,
+        idempotency_key=key,
+    )
+    return json_response(answer)
+
+
+@app.post(
+    "/api/exceptions/<exception_id>/playbook/steps/<step_order>/approve",
+    operation_id="approveStep",
+    summary="Approve the step's pending two-person request (performs it at the quorum)",
+    tags=TAGS,
+    responses=RESPONSES,
+)
+def approve_step(
+    exception_id: ExceptionId,
+    step_order: StepOrder,
+    body: Annotated[ApproveBody | None, Body()] = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response[Any]:
+    return _decide(exception_id, step_order, body or ApproveBody(), idempotency_key, approve=True)
+
+
+@app.post(
+    "/api/exceptions/<exception_id>/playbook/steps/<step_order>/reject",
+    operation_id="rejectStep",
+    summary="Reject the step's pending two-person request (notes: the reason); the step is pending again",
+    tags=TAGS,
+    responses=RESPONSES,
+)
+def reject_step(
+    exception_id: ExceptionId,
+    step_order: StepOrder,
+    body: Annotated[RejectBody, Body()],
+    idempotency_key: IdempotencyKey = None,
+) -> Response[Any]:
+    return _decide(exception_id, step_order, body, idempotency_key, approve=False)
 
 
 lambda_handler = api_handler(app)

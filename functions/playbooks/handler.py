@@ -22,14 +22,31 @@ from exception_playbooks.api.schemas import JSON, error_responses, ok_response
 from exception_playbooks.errors import NotFound
 from exception_playbooks.models.common import ID_PATTERN
 from exception_playbooks.repository import bundle
-from exception_playbooks.usecases import packs, playbooks
+from exception_playbooks.usecases import authoring, packs, playbooks
+from exception_playbooks.usecases.authoring import (
+    DiffOut,
+    DiscardOut,
+    DraftCreate,
+    DraftListOut,
+    DraftOut,
+    DraftSimulateOut,
+    DraftUpdate,
+    ImpactBudget,
+    ImpactOut,
+    LintOut,
+    LintRequest,
+    PublishOut,
+    PublishRequest,
+)
 from exception_playbooks.usecases.packs import DomainPackOut, PolicyPackOut
 from exception_playbooks.usecases.playbooks import (
     PlaybookDetailOut,
     PlaybookListOut,
     PlaybookOut,
     PlaybookStatsOut,
+    inline_schema,
 )
+from exception_playbooks.usecases.simulate import SimulateRequest
 
 TAGS = ["playbooks"]
 PACK_TAGS = ["packs"]
@@ -37,6 +54,8 @@ PACK_TAGS = ["packs"]
 app = new_resolver()
 
 PlaybookId = Annotated[str, Path(pattern=ID_PATTERN, description="The playbook's id")]
+DraftId = Annotated[str, Path(pattern=ID_PATTERN, description="The draft's id")]
+DRAFT_TAGS = ["drafts"]
 Domain = Annotated[str, Path(pattern=ID_PATTERN, description="The domain (case-insensitive)")]
 Version = Annotated[
     int | None, Query(ge=1, le=1_000_000, description="A version number; the latest when omitted")
@@ -188,6 +207,175 @@ def get_domain_pack(domain: Domain) -> Response[Any]:
 def put_domain_pack(domain: Domain) -> Response[Any]:
     answer = packs.put_domain_pack(
         bundle.default_repositories(), current_principal(app), domain, json_body(app)
+    )
+    return json_response(answer)
+
+
+# --- safe authoring: lint, drafts, impact preview, diffs (usecases/authoring.py) --------------------
+
+
+def model_body(model: Any, description: str, required: bool = True) -> dict[str, Any]:
+    extension = request_body(inline_schema(model.model_json_schema(by_alias=True)), description)
+    extension["requestBody"]["required"] = required
+    return extension
+
+
+@app.post(
+    "/api/playbooks/lint",
+    operation_id="lintPlaybook",
+    summary="Lint any playbook document (invalid ones answer their problems as error findings)",
+    tags=TAGS,
+    openapi_extensions=model_body(LintRequest, "The document, and the playbook it would update"),
+    responses={**ok_response(LintOut, "The findings"), **error_responses(401, 403, 404, 413, 422, 503)},
+)
+def lint_playbook() -> Response[Any]:
+    return json_response(
+        authoring.lint_playbook(bundle.default_repositories(), current_principal(app), json_body(app))
+    )
+
+
+@app.get(
+    "/api/playbooks/<playbook_id>/diff",
+    operation_id="diffPlaybookVersions",
+    summary="Compare two versions field by field (default: the latest against the one before)",
+    tags=TAGS,
+    responses={**ok_response(DiffOut, "The differences"), **error_responses(401, 403, 404, 422, 503)},
+)
+def diff_versions(
+    playbook_id: PlaybookId,
+    from_version: Annotated[int | None, Query(ge=1, le=1_000_000, description="The older version")] = None,
+    to_version: Annotated[int | None, Query(ge=1, le=1_000_000, description="The newer version")] = None,
+) -> Response[Any]:
+    answer = authoring.diff_versions(
+        bundle.default_repositories(), current_principal(app), playbook_id, from_version, to_version
+    )
+    return json_response(answer)
+
+
+@app.get(
+    "/api/playbook-drafts",
+    operation_id="listDrafts",
+    summary="Every playbook draft of the tenant (never matched)",
+    tags=DRAFT_TAGS,
+    responses={**ok_response(DraftListOut, "The drafts"), **error_responses(401, 403, 503)},
+)
+def list_drafts() -> Response[Any]:
+    return json_response(authoring.list_drafts(bundle.default_repositories(), current_principal(app)))
+
+
+@app.post(
+    "/api/playbook-drafts",
+    operation_id="createDraft",
+    summary="Save a draft of a new playbook, or of the next version of one (with its lint)",
+    tags=DRAFT_TAGS,
+    openapi_extensions=model_body(DraftCreate, "The document, the playbook it updates, or both"),
+    responses={**ok_response(DraftOut, "Saved", 201), **error_responses(401, 403, 404, 409, 413, 422, 503)},
+)
+def create_draft() -> Response[Any]:
+    answer = authoring.create_draft(bundle.default_repositories(), current_principal(app), json_body(app))
+    return json_response(answer, 201)
+
+
+@app.get(
+    "/api/playbook-drafts/<draft_id>",
+    operation_id="getDraft",
+    summary="One draft with its lint as of now",
+    tags=DRAFT_TAGS,
+    responses={**ok_response(DraftOut, "The draft"), **error_responses(401, 403, 404, 422, 503)},
+)
+def get_draft(draft_id: DraftId) -> Response[Any]:
+    return json_response(authoring.get_draft(bundle.default_repositories(), current_principal(app), draft_id))
+
+
+@app.put(
+    "/api/playbook-drafts/<draft_id>",
+    operation_id="updateDraft",
+    summary="Replace a draft's document (optionally rebase it on a newer version)",
+    tags=DRAFT_TAGS,
+    openapi_extensions=model_body(DraftUpdate, "The whole document, the revision read, a new base"),
+    responses={**ok_response(DraftOut, "Saved"), **error_responses(401, 403, 404, 409, 413, 422, 503)},
+)
+def update_draft(draft_id: DraftId) -> Response[Any]:
+    answer = authoring.update_draft(
+        bundle.default_repositories(), current_principal(app), draft_id, json_body(app)
+    )
+    return json_response(answer)
+
+
+@app.delete(
+    "/api/playbook-drafts/<draft_id>",
+    operation_id="discardDraft",
+    summary="Discard a draft (nothing live changes)",
+    tags=DRAFT_TAGS,
+    responses={**ok_response(DiscardOut, "Discarded"), **error_responses(401, 403, 404, 409, 422, 503)},
+)
+def discard_draft(draft_id: DraftId) -> Response[Any]:
+    answer = authoring.discard_draft(bundle.default_repositories(), current_principal(app), draft_id)
+    return json_response(answer)
+
+
+@app.post(
+    "/api/playbook-drafts/<draft_id>/publish",
+    operation_id="publishDraft",
+    summary="Lint, then make the draft the latest active version and delete it (one transaction)",
+    tags=DRAFT_TAGS,
+    openapi_extensions=model_body(PublishRequest, "Optionally the revision you reviewed", required=False),
+    responses={
+        **ok_response(PublishOut, "Published"),
+        **error_responses(401, 403, 404, 409, 413, 422, 503),
+    },
+)
+def publish_draft(draft_id: DraftId) -> Response[Any]:
+    answer = authoring.publish_draft(
+        bundle.default_repositories(), current_principal(app), draft_id, json_body(app)
+    )
+    return json_response(answer)
+
+
+@app.get(
+    "/api/playbook-drafts/<draft_id>/impact",
+    operation_id="previewDraftImpact",
+    summary="Which open and recent exceptions publishing would capture or release (bounded)",
+    tags=DRAFT_TAGS,
+    responses={
+        **ok_response(ImpactOut, "The impact and its cost"),
+        **error_responses(401, 403, 404, 422, 503),
+    },
+)
+def preview_impact(
+    draft_id: DraftId,
+    days: Annotated[int, Query(ge=0, le=90, description="Recent = created within this many days")] = 7,
+    limit: Annotated[int, Query(ge=1, le=10_000, description="Exceptions examined at most")] = 2000,
+) -> Response[Any]:
+    budget = ImpactBudget(days=days, max_exceptions=limit)
+    answer = authoring.preview_impact(bundle.default_repositories(), current_principal(app), draft_id, budget)
+    return json_response(answer)
+
+
+@app.get(
+    "/api/playbook-drafts/<draft_id>/diff",
+    operation_id="diffDraft",
+    summary="A draft against the version it is based on",
+    tags=DRAFT_TAGS,
+    responses={**ok_response(DiffOut, "The differences"), **error_responses(401, 403, 404, 422, 503)},
+)
+def diff_draft(draft_id: DraftId) -> Response[Any]:
+    return json_response(
+        authoring.diff_draft(bundle.default_repositories(), current_principal(app), draft_id)
+    )
+
+
+@app.post(
+    "/api/playbook-drafts/<draft_id>/simulate",
+    operation_id="simulateDraft",
+    summary="Simulate as if the draft were published (same body and answer as simulate)",
+    tags=DRAFT_TAGS,
+    openapi_extensions=model_body(SimulateRequest, "An ad-hoc exception or a stored one's id"),
+    responses={**ok_response(DraftSimulateOut, "The match"), **error_responses(401, 403, 404, 413, 422, 503)},
+)
+def simulate_draft(draft_id: DraftId) -> Response[Any]:
+    answer = authoring.simulate_draft(
+        bundle.default_repositories(), current_principal(app), draft_id, json_body(app)
     )
     return json_response(answer)
 

@@ -5,8 +5,9 @@ IAM evaluates the items of TransactWriteItems / TransactGetItems with the per-it
 dynamodb:ConditionCheckItem, Get -> dynamodb:GetItem); there is no separate transaction action
 to grant. The events table is append-only: functions may only put and read events there.
 
-``dynamodb:LeadingKeys`` cannot be used: the tenant comes from the caller's token at run time,
-so no static condition can pin a function to one tenant's key prefix.
+These lists say what each function uses; the grants themselves are on the tenant-data role
+(``tenant_access.py``, actions from ``tenant_guard.TENANT_DATA_ACTIONS``, each under a
+``dynamodb:LeadingKeys`` condition), which every table-using function assumes per tenant.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ GET_ITEM = "dynamodb:GetItem"
 BATCH_GET_ITEM = "dynamodb:BatchGetItem"
 PUT_ITEM = "dynamodb:PutItem"
 UPDATE_ITEM = "dynamodb:UpdateItem"
+DELETE_ITEM = "dynamodb:DeleteItem"
 CONDITION_CHECK_ITEM = "dynamodb:ConditionCheckItem"
 QUERY = "dynamodb:Query"
 
@@ -82,7 +84,11 @@ API_ACCESS: dict[str, FunctionAccess] = {
     ),
     "playbooks": FunctionAccess(
         state=TableAccess(
-            _actions(GET_ITEM, BATCH_GET_ITEM, PUT_ITEM, UPDATE_ITEM, QUERY, CONDITION_CHECK_ITEM),
+            # DeleteItem: drafts (deleted, or consumed by publishing in the same transaction).
+            # BatchGetItem: a pack write reads LATEST with the packs head (generation).
+            _actions(
+                GET_ITEM, BATCH_GET_ITEM, PUT_ITEM, UPDATE_ITEM, DELETE_ITEM, QUERY, CONDITION_CHECK_ITEM
+            ),
             query_indexes=STATE_INDEXES,
         ),
     ),

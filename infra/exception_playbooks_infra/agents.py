@@ -53,6 +53,7 @@ PIPE_STRING_ATTRIBUTES = (
 )
 PIPE_DETAIL_ENCODING = "dynamodb-stream"
 _NEW_IMAGE = "$.dynamodb.NewImage"
+TAMPER_EVENT_NAMES = ("MODIFY", "REMOVE")
 
 AGENT_MEMORY_MB = 512
 AGENT_TIMEOUT = Duration.seconds(60)
@@ -82,6 +83,9 @@ def pipe_input_template() -> str:
     """The ``detail`` of each bus event, built from the stream record's new image."""
     fields = [f'"{name}": "<{_NEW_IMAGE}.{name}.S>"' for name in PIPE_STRING_ATTRIBUTES]
     fields.append(f'"seq": "<{_NEW_IMAGE}.seq.N>"')
+    fields.append(f'"chain_depth": "<{_NEW_IMAGE}.chain_depth.N>"')
+    # The item's key: agents refuse an event whose tenant_id disagrees with it.
+    fields.append('"pk": "<$.dynamodb.Keys.pk.S>"')
     fields.append(f'"payload": <{_NEW_IMAGE}.payload.M>')  # unquoted: a JSON object
     fields.append(f'"encoding": "{PIPE_DETAIL_ENCODING}"')
     return "{" + ", ".join(fields) + "}"
@@ -187,8 +191,78 @@ class TimelineBus(Construct):
         )
         # The pipe validates its role's permissions on creation: create the policy first.
         self.pipe.node.add_dependency(role_policy(self.pipe_role))
+        # Only the pipe may put timeline events on the bus: an explicit deny for everyone else
+        # (a function role with PutEvents, or anyone in the account) forging the source.
+        self.bus.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="TimelineSourceOnlyFromThePipe",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["events:PutEvents"],
+                resources=[self.bus.event_bus_arn],
+                conditions={
+                    "StringEquals": {"events:source": TIMELINE_SOURCE},
+                    "ArnNotEquals": {"aws:PrincipalArn": self.pipe_role.role_arn},
+                },
+            )
+        )
+        self._tamper_detection(stream_arn)
         suppress(
             self.pipe_role,
+            ["AwsSolutions-IAM5"],
+            "dynamodb:ListStreams supports no resource-level permissions; the stream reads themselves are "
+            "scoped to the events table's stream ARN.",
+            applies_to=["Resource::*"],
+            apply_to_children=True,
+        )
+
+    def _tamper_detection(self, stream_arn: str) -> None:
+        """A second pipe forwards any MODIFY or REMOVE of a timeline event to a queue (alarmed).
+
+        The events table is insert-only; a change means the break-glass role was used, or the
+        resource policy was changed. The queue keeps the evidence (the stream keeps 24 h only).
+        """
+        self.tamper_queue = dead_letter_queue(self, "TamperQueue")
+        role = iam.Role(
+            self,
+            "TamperPipeRole",
+            assumed_by=iam.ServicePrincipal(
+                "pipes.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
+            ),
+            description="Exception Playbooks tamper pipe: changed or removed timeline events -> queue",
+        )
+        for statement in (
+            iam.PolicyStatement(
+                actions=["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+                resources=[stream_arn],
+            ),
+            iam.PolicyStatement(actions=["dynamodb:ListStreams"], resources=["*"]),
+            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[self.tamper_queue.queue_arn]),
+        ):
+            role.add_to_principal_policy(statement)
+        self.tamper_pipe = pipes.CfnPipe(
+            self,
+            "TamperPipe",
+            description="Timeline events are never changed or removed: forward any that are, to alarm",
+            role_arn=role.role_arn,
+            source=stream_arn,
+            source_parameters=pipes.CfnPipe.PipeSourceParametersProperty(
+                dynamo_db_stream_parameters=pipes.CfnPipe.PipeSourceDynamoDBStreamParametersProperty(
+                    starting_position="LATEST", batch_size=10, maximum_retry_attempts=10
+                ),
+                filter_criteria=pipes.CfnPipe.FilterCriteriaProperty(
+                    filters=[
+                        pipes.CfnPipe.FilterProperty(
+                            pattern=json.dumps({"eventName": list(TAMPER_EVENT_NAMES)})
+                        )
+                    ]
+                ),
+            ),
+            target=self.tamper_queue.queue_arn,
+        )
+        self.tamper_pipe.node.add_dependency(role_policy(role))
+        suppress(
+            role,
             ["AwsSolutions-IAM5"],
             "dynamodb:ListStreams supports no resource-level permissions; the stream reads themselves are "
             "scoped to the events table's stream ARN.",

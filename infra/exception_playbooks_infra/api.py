@@ -8,22 +8,28 @@ import re
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 from exception_playbooks.models.enums import Role
 from exception_playbooks.routes import API_FUNCTIONS, ROUTES
 
-from .access import api_access
+from .access import FunctionAccess, api_access
 from .functions import ServiceFunction, SharedFunctionProps
 from .nag import suppress
 from .paths import FUNCTIONS_DIR
+from .waf import web_acl
 
 TENANT_ATTRIBUTE = "tenant_id"  # the token carries it as custom:tenant_id
 # One group per role (the token's cognito:groups claim is read by exception_playbooks.auth).
 # Lower precedence wins when a user is in several groups (the cognito:preferred_role claim).
-GROUP_PRECEDENCE = {Role.ADMIN: 0, Role.OPERATOR: 10, Role.AUTOMATION: 20, Role.VIEWER: 30}
+GROUP_PRECEDENCE = {Role.ADMIN: 0, Role.OPERATOR: 10, Role.AUTOMATION: 20, Role.APPROVER: 25, Role.VIEWER: 30}
 
+# Short-lived: a stolen token is useful for minutes; the web app signs in again after this.
+TOKEN_VALIDITY = Duration.minutes(30)
+PRE_TOKEN_MEMORY_MB = 512  # CPU scales with memory: Cognito gives a trigger 5 s
 STAGE_NAME = "prod"
 API_PREFIX = "/api"
 API_MEMORY_MB = 1024  # CPU scales with memory: shorter cold starts for the pydantic/Powertools imports
@@ -43,7 +49,15 @@ _PATH_PARAMETER = re.compile(r"\{([A-Za-z0-9_]+)\}")
 class Auth(Construct):
     """User pool (admin-created users only), groups, the web app client and its hosted domain."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, ui_origin: str, domain_prefix: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        ui_origin: str,
+        domain_prefix: str,
+        shared: SharedFunctionProps,
+    ) -> None:
         super().__init__(scope, construct_id)
         self.user_pool = cognito.UserPool(
             self,
@@ -70,7 +84,9 @@ class Auth(Construct):
             mfa=cognito.Mfa.OPTIONAL,
             mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
-            feature_plan=cognito.FeaturePlan.ESSENTIALS,
+            # Plus: threat protection (compromised credentials, adaptive authentication) enforced.
+            feature_plan=cognito.FeaturePlan.PLUS,
+            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
@@ -89,9 +105,9 @@ class Auth(Construct):
             generate_secret=False,  # a browser app cannot keep a secret
             auth_flows=cognito.AuthFlow(user_srp=True),
             o_auth=cognito.OAuthSettings(
-                # The static UI takes the id_token from the hosted UI's redirect fragment (implicit
-                # flow, state-checked); the code flow stays available for other clients.
-                flows=cognito.OAuthFlows(authorization_code_grant=True, implicit_code_grant=True),
+                # Authorization code with PKCE only (ui/js/auth.js): no implicit grant, no token in
+                # a URL; the public client's code is useless without this tab's verifier.
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
                 scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
                 callback_urls=[f"{ui_origin}/"],
                 logout_urls=[f"{ui_origin}/"],
@@ -99,9 +115,9 @@ class Auth(Construct):
             supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
             prevent_user_existence_errors=True,
             enable_token_revocation=True,
-            id_token_validity=Duration.hours(1),
-            access_token_validity=Duration.hours(1),
-            refresh_token_validity=Duration.days(30),
+            id_token_validity=TOKEN_VALIDITY,
+            access_token_validity=TOKEN_VALIDITY,
+            refresh_token_validity=Duration.hours(12),
             read_attributes=cognito.ClientAttributes()
             .with_standard_attributes(email=True, email_verified=True, fullname=True)
             .with_custom_attributes(TENANT_ATTRIBUTE),
@@ -117,27 +133,55 @@ class Auth(Construct):
             disable_o_auth=True,
             prevent_user_existence_errors=True,
             enable_token_revocation=True,
-            id_token_validity=Duration.hours(1),
-            access_token_validity=Duration.hours(1),
-            refresh_token_validity=Duration.days(1),
+            id_token_validity=TOKEN_VALIDITY,
+            access_token_validity=TOKEN_VALIDITY,
+            refresh_token_validity=Duration.hours(12),
             read_attributes=cognito.ClientAttributes().with_custom_attributes(TENANT_ATTRIBUTE),
             write_attributes=cognito.ClientAttributes(),  # machine clients change nothing about users
         )
         self.domain = self.user_pool.add_domain(
             "Domain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=domain_prefix)
         )
-        suppress(
-            self.user_pool,
-            ["AwsSolutions-COG8"],
-            "Essentials feature plan: threat protection (Plus plan) is billed per active user; turn it on "
-            "(feature_plan=PLUS, threat protection ENFORCED) for production tenants that need it.",
-        )
+        self.pre_token = self._admin_mfa_trigger(shared)
         suppress(
             self.user_pool,
             ["AwsSolutions-COG2"],
-            "MFA is optional (TOTP) so admins can require it per user; mandatory MFA would lock out the "
-            "automation group's non-interactive users.",
+            "MFA is required for admins, not by the pool: the pre-token-generation trigger "
+            "(identity.py) issues no token to an admin without TOTP, and Cognito challenges every "
+            "TOTP user on every sign-in. Pool-wide REQUIRED would lock out the automation group's "
+            "script users, which sign in with a password (USER_PASSWORD_AUTH).",
         )
+
+    def _admin_mfa_trigger(self, shared: SharedFunctionProps) -> lambda_.Function:
+        function = ServiceFunction(
+            self,
+            "PreTokenGeneration",
+            shared=shared,
+            code_dir=FUNCTIONS_DIR / "pretoken",
+            handler="handler.lambda_handler",
+            description="Exception Playbooks Cognito pre-token generation: admins only with MFA",
+            access=FunctionAccess(),
+            memory_size=PRE_TOKEN_MEMORY_MB,
+            timeout=Duration.seconds(5),  # Cognito waits at most 5 s for a trigger
+        )
+        # A policy of its own: the function's default policy is a dependency of the function,
+        # which the pool depends on (its trigger), which this policy names: no cycle this way.
+        iam.Policy(
+            self,
+            "PreTokenGenerationLookup",
+            roles=[function.role],
+            statements=[
+                iam.PolicyStatement(
+                    actions=["cognito-idp:AdminGetUser"], resources=[self.user_pool.user_pool_arn]
+                )
+            ],
+        )
+        self.user_pool.add_trigger(
+            cognito.UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG,
+            function.function,
+            cognito.LambdaVersion.V2_0,
+        )
+        return function.function
 
     @property
     def domain_url(self) -> str:
@@ -293,11 +337,13 @@ class Api(Construct):
             ],
             apply_to_children=True,
         )
-        suppress(
-            self.rest_api.deployment_stage,
-            ["AwsSolutions-APIG3"],
-            "No WAF yet: every /api route requires a Cognito token and the stage is throttled. Attach a WAF "
-            "web ACL (managed rules + rate rule) before exposing the API to untrusted networks at scale.",
+        # WAF in front of the stage: managed common rules + a per-IP rate rule (waf.py).
+        self.web_acl = web_acl(self, "WebAcl", acl_scope="REGIONAL", metric_prefix="ExceptionPlaybooksApi")
+        wafv2.CfnWebACLAssociation(
+            self,
+            "WebAclAssociation",
+            resource_arn=self.rest_api.deployment_stage.stage_arn,
+            web_acl_arn=self.web_acl.attr_arn,
         )
 
     @property

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .access import BY_TENANT_INDEX, PLAYBOOKS_INDEX
+
+# Everything that could change or remove a committed timeline event. PutItem stays (new events);
+# that a Put never overwrites is enforced in code (attribute_not_exists; tenant_guard tests it).
+EVENTS_TABLE_DENIED_ACTIONS = (
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:PartiQLInsert",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:PartiQLDelete",
+    "dynamodb:PartiQLSelect",
+)
 
 # Idempotency records carry an epoch-seconds expiry; DynamoDB deletes them for free.
 STATE_TTL_ATTRIBUTE = "expires_at"
@@ -76,6 +89,27 @@ class DataStores(Construct):
             partition_key=_string_key("pk"),
             sort_key=dynamodb.Attribute(name="seq", type=dynamodb.AttributeType.NUMBER),
             stream=dynamodb.StreamViewType.NEW_IMAGE,
+        )
+        # The one principal the events table's resource policy exempts. It holds no permission:
+        # an operator who must repair the timeline attaches one (with MFA), which CloudTrail records.
+        self.break_glass_role = iam.Role(
+            self,
+            "TimelineBreakGlassRole",
+            role_name=f"{Stack.of(self).stack_name}-timeline-break-glass",
+            assumed_by=iam.AccountRootPrincipal().with_conditions(
+                {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+            ),
+            description="Break-glass only: the one principal the events table lets change or delete events",
+        )
+        self.events_table.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="TimelineIsAppendOnly",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=list(EVENTS_TABLE_DENIED_ACTIONS),
+                resources=["*"],  # this table (a resource policy cannot name its own table's ARN)
+                conditions={"ArnNotEquals": {"aws:PrincipalArn": self.break_glass_role.role_arn}},
+            )
         )
 
     def state_index_arn(self, index_name: str) -> str:

@@ -19,10 +19,11 @@ from constructs import Construct
 from exception_playbooks.bus import NOTIFICATION_SOURCE
 from exception_playbooks.config import ENV_NAMES, Settings
 
-from .access import QUERY, FunctionAccess, TableAccess
+from .access import FunctionAccess
 from .data import DataStores
 from .nag import RUNTIME_PINNED_REASON, suppress
 from .paths import LAYER_BUILD_SCRIPT
+from .tenant_access import TenantDataAccess
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -40,7 +41,7 @@ def _env_value(value: object) -> str:
 
 
 def function_environment(
-    *, state_table_name: str, events_table_name: str, event_bus_name: str
+    *, state_table_name: str, events_table_name: str, event_bus_name: str, tenant_data_role_arn: str
 ) -> dict[str, str]:
     """Every deployed setting of ``config.ENV_NAMES``: resource names from the stack, the rest defaults.
 
@@ -51,6 +52,7 @@ def function_environment(
         "state_table": state_table_name,
         "events_table": events_table_name,
         "event_bus_name": event_bus_name,
+        "tenant_data_role_arn": tenant_data_role_arn,
     }
     environment = {
         env_name: from_stack.get(field, _env_value(getattr(defaults, field)))
@@ -102,6 +104,9 @@ class SharedFunctionProps:
     environment: dict[str, str]
     data: DataStores
     event_bus: events.IEventBus
+    tenant_data: TenantDataAccess
+    # Per function; None (the default) leaves the account's unreserved pool alone.
+    reserved_concurrency: int | None = None
 
 
 @dataclass(frozen=True)
@@ -152,7 +157,7 @@ class ServiceFunction(Construct):
                 resources=[self.log_group.log_group_arn],
             )
         )
-        _grant_access(self.role, access, shared.data, shared.event_bus)
+        _grant_access(self.role, access, shared)
 
         self.function = lambda_.Function(
             self,
@@ -165,10 +170,13 @@ class ServiceFunction(Construct):
             environment={**shared.environment, **(extra_environment or {})},
             role=self.role,
             log_group=self.log_group,
-            tracing=lambda_.Tracing.ACTIVE,
+            # PassThrough: traced when API Gateway (tracing on) sampled the request, with no X-Ray SDK
+            # in the layer (observability.py).
+            tracing=lambda_.Tracing.PASS_THROUGH,
             memory_size=memory_size,
             timeout=timeout,
             description=description,
+            reserved_concurrent_executions=shared.reserved_concurrency,
             on_failure=destinations.SqsDestination(async_invoke.failure_queue) if async_invoke else None,
             retry_attempts=async_invoke.retry_attempts if async_invoke else None,
             max_event_age=async_invoke.max_event_age if async_invoke else None,
@@ -177,10 +185,20 @@ class ServiceFunction(Construct):
         suppress(
             self.role,
             ["AwsSolutions-IAM5"],
-            "Tracing is active: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level "
-            "permissions, so their resource is '*'. Every data action is scoped to table/index ARNs.",
+            "Lambda sends its own trace segments for sampled requests (PassThrough): "
+            "xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, "
+            "so their resource is '*'. "
+            "The role holds no data permission at all (tenant data only through the tenant-data role).",
             applies_to=["Resource::*"],
             apply_to_children=True,
+        )
+        suppress(
+            self.function,
+            ["Serverless-LambdaTracing"],
+            "Tracing is PassThrough by decision: requests API Gateway samples are traced through "
+            "Lambda's own segments; active tracing would need the X-Ray SDK in every cold start "
+            "(~380 ms) for no "
+            "subsegments we use.",
         )
         suppress(self.function, ["AwsSolutions-L1", "Serverless-LambdaLatestVersion"], RUNTIME_PINNED_REASON)
         suppress(
@@ -194,30 +212,16 @@ class ServiceFunction(Construct):
         )
 
 
-def _table_statements(
-    table_arn: str, index_arns: list[str], access: TableAccess
-) -> list[iam.PolicyStatement]:
-    statements = [iam.PolicyStatement(actions=sorted(access.table_actions), resources=[table_arn])]
-    if index_arns:
-        statements.append(iam.PolicyStatement(actions=[QUERY], resources=index_arns))
-    return statements
-
-
-def _grant_access(role: iam.IRole, access: FunctionAccess, data: DataStores, bus: events.IEventBus) -> None:
-    statements: list[iam.PolicyStatement] = []
-    if access.state is not None:
-        index_arns = [data.state_index_arn(name) for name in access.state.query_indexes]
-        statements += _table_statements(data.state_table.table_arn, index_arns, access.state)
-    if access.events is not None:
-        statements += _table_statements(data.events_table.table_arn, [], access.events)
+def _grant_access(role: iam.IRole, access: FunctionAccess, shared: SharedFunctionProps) -> None:
+    """No DynamoDB permission at all: table users may only assume the tenant-data role."""
+    if access.state is not None or access.events is not None:
+        shared.tenant_data.allow(role)
     if access.publish_notifications:
-        statements.append(
+        role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["events:PutEvents"],
-                resources=[bus.event_bus_arn],
+                resources=[shared.event_bus.event_bus_arn],
                 # Only notification requests: a function must never forge timeline events.
                 conditions={"StringEquals": {"events:source": NOTIFICATION_SOURCE}},
             )
         )
-    for statement in statements:
-        role.add_to_principal_policy(statement)

@@ -32,6 +32,24 @@ def _asset_bucket_objects_arn(scope: Construct) -> str:
     return Fn.sub(f"arn:${{AWS::Partition}}:s3:::{bucket_name}/*")
 
 
+def content_security_policy(api_origin: str, cognito_origin: str) -> str:
+    """Scripts, styles and images from the UI's own origin; XHR to the API and Cognito only."""
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            f"connect-src 'self' {api_origin} {cognito_origin}",
+            f"form-action 'self' {cognito_origin}",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "object-src 'none'",
+        ]
+    )
+
+
 def ui_has_files() -> bool:
     return UI_DIR.is_dir() and any(path.is_file() for path in UI_DIR.rglob("*"))
 
@@ -91,7 +109,7 @@ class WebHosting(Construct):
         )
         suppress(
             self.distribution,
-            ["AwsSolutions-CFR1", "AwsSolutions-CFR2"],
+            ["AwsSolutions-CFR1"],
             "Serves only the static UI bundle (no data, no secrets); tenants work from many countries, and "
             "the data path (the API) is authenticated and throttled.",
         )
@@ -100,6 +118,51 @@ class WebHosting(Construct):
     def origin(self) -> str:
         """The UI's origin, for CORS and OAuth callback URLs."""
         return f"https://{self.distribution.distribution_domain_name}"
+
+    def protect(self, *, api_origin: str, cognito_origin: str, web_acl_arn: str | None) -> None:
+        """A strict CSP naming exactly the API and Cognito origins, and the CloudFront WAF ACL.
+
+        Called once the API and the user pool domain exist (both are referenced, never the other
+        way round, so there is no cycle). ``web_acl_arn``: a CLOUDFRONT-scope ACL from us-east-1.
+        """
+        policy = cloudfront.ResponseHeadersPolicy(
+            self,
+            "SecurityHeaders",
+            comment="Exception Playbooks UI: strict CSP, no framing",
+            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+                content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+                    content_security_policy=content_security_policy(api_origin, cognito_origin),
+                    override=True,
+                ),
+                frame_options=cloudfront.ResponseHeadersFrameOptions(
+                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+                ),
+                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                    referrer_policy=cloudfront.HeadersReferrerPolicy.NO_REFERRER, override=True
+                ),
+                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                    access_control_max_age=Duration.days(365),
+                    include_subdomains=True,
+                    override=True,
+                ),
+            ),
+        )
+        distribution = self.distribution.node.default_child
+        assert isinstance(distribution, cloudfront.CfnDistribution)
+        distribution.add_property_override(
+            "DistributionConfig.DefaultCacheBehavior.ResponseHeadersPolicyId",
+            policy.response_headers_policy_id,
+        )
+        if web_acl_arn:
+            distribution.add_property_override("DistributionConfig.WebACLId", web_acl_arn)
+        else:
+            suppress(
+                self.distribution,
+                ["AwsSolutions-CFR2"],
+                "CloudFront WAF ACLs must live in us-east-1; none was given (cloudfrontWebAclArn). The "
+                "distribution serves only the static UI bundle; the API has its own regional WAF ACL.",
+            )
 
     def deploy_site(self, ui_config: Mapping[str, str]) -> s3_deployment.BucketDeployment:
         """Upload ui/ plus a generated config.json, then invalidate the distribution."""

@@ -10,7 +10,14 @@ machine runs the build; ``--only-binary=:all:`` refuses source builds that would
 the wrong platform. Bytecode is compiled with ``--invalidation-mode unchecked-hash`` because
 CDK zips reset file times, which would make timestamp-validated ``.pyc`` files stale and be
 recompiled on every cold start. It must be compiled by a 3.12 interpreter: bytecode of any
-other version is ignored by the runtime.
+other version is ignored by the runtime, so a missing 3.12 fails the build (set LAYER_PYTHON to
+one). Only ``LAYER_ALLOW_NO_BYTECODE=1`` (a machine without 3.12, never for a deployment)
+builds without bytecode, and the cache key records it.
+
+Reproducible: two clean builds from the same inputs give the same bytes, so the same CDK asset
+hash (and no new layer version on an unchanged deploy). Bytecode names ``/opt/python`` (where
+Lambda mounts the layer) instead of the random staging path, files are walked in sorted order,
+and every file and directory gets the same fixed timestamp.
 
 The build is cached by a hash of requirements.txt, this script and the package sources, so a
 repeated synth costs one hash. Usage::
@@ -30,7 +37,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import warnings
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -44,6 +50,9 @@ LOCK_FILE = BUILD_ROOT / "layer.lock"
 
 LAMBDA_PYTHON_VERSION = "3.12"
 LAMBDA_PLATFORM = "manylinux2014_aarch64"
+LAMBDA_LAYER_PATH = "/opt/python"  # where the runtime finds the layer's python/ directory
+FIXED_TIMESTAMP = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip entry can carry
+ALLOW_NO_BYTECODE_ENV = "LAYER_ALLOW_NO_BYTECODE"
 _IGNORED_PARTS = {"__pycache__", ".mypy_cache", ".pytest_cache"}
 _IGNORED_SUFFIXES = {".pyc", ".pyo"}
 
@@ -91,6 +100,21 @@ def find_runtime_python() -> str | None:
     return next((c for c in candidates if c and _reports_runtime_version(c)), None)
 
 
+class MissingRuntimePython(RuntimeError):
+    """No Python of the Lambda runtime's version: the layer would ship without usable bytecode."""
+
+
+def require_runtime_python() -> str | None:
+    """The 3.12 interpreter, or None only when ``LAYER_ALLOW_NO_BYTECODE=1`` says so explicitly."""
+    runtime_python = find_runtime_python()
+    if runtime_python is None and os.environ.get(ALLOW_NO_BYTECODE_ENV) != "1":
+        raise MissingRuntimePython(
+            f"no Python {LAMBDA_PYTHON_VERSION} interpreter found: install one or point LAYER_PYTHON at it "
+            f"(only for a machine that never deploys: {ALLOW_NO_BYTECODE_ENV}=1 builds without bytecode)"
+        )
+    return runtime_python
+
+
 def source_hash(runtime_python: str | None) -> str:
     digest = hashlib.sha256()
     for path in (REQUIREMENTS, Path(__file__).resolve(), *_package_files()):
@@ -134,14 +158,34 @@ def _copy_package(target: Path) -> None:
     for path in _package_files():
         out = destination / path.relative_to(PACKAGE_DIR)
         out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, out)
+        shutil.copyfile(path, out)
 
 
 def _compile(target: Path, runtime_python: str) -> None:
+    # -d: the path recorded in each .pyc (tracebacks) is the layer's, not this build's temp dir;
+    # unchecked-hash: validated by nothing at run time, and free of timestamps.
     subprocess.run(
-        [runtime_python, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", str(target)],
+        [
+            runtime_python,
+            "-m",
+            "compileall",
+            "-q",
+            "-d",
+            LAMBDA_LAYER_PATH,
+            "--invalidation-mode",
+            "unchecked-hash",
+            str(target),
+        ],
         check=True,
+        env={**os.environ, "PYTHONHASHSEED": "0", "SOURCE_DATE_EPOCH": str(FIXED_TIMESTAMP)},
     )
+
+
+def _fix_timestamps(root: Path) -> None:
+    """Every file and directory gets FIXED_TIMESTAMP (deepest first, so parents keep theirs)."""
+    for path in sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        os.utime(path, (FIXED_TIMESTAMP, FIXED_TIMESTAMP), follow_symlinks=False)
+    os.utime(root, (FIXED_TIMESTAMP, FIXED_TIMESTAMP))
 
 
 def _is_current(wanted: str) -> bool:
@@ -151,7 +195,7 @@ def _is_current(wanted: str) -> bool:
 
 def build_layer(*, force: bool = False) -> Path:
     """Build (or reuse) the layer and return the directory to use as the LayerVersion asset."""
-    runtime_python = find_runtime_python()
+    runtime_python = require_runtime_python()
     wanted = source_hash(runtime_python)
     if not force and _is_current(wanted):
         return LAYER_DIR
@@ -168,7 +212,14 @@ def build_layer(*, force: bool = False) -> Path:
 
 
 def _build(runtime_python: str | None) -> None:
-    staging = Path(tempfile.mkdtemp(prefix="layer-", dir=BUILD_ROOT))
+    STAMP_FILE.unlink(missing_ok=True)  # never a stamp that vouches for a half-replaced layer
+    build_clean(LAYER_DIR, runtime_python)
+
+
+def build_clean(destination: Path, runtime_python: str | None) -> Path:
+    """A clean build into ``destination`` (replaced), independent of the cache."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix="layer-", dir=destination.parent))
     try:
         python_dir = staging / "python"
         _pip_install(python_dir)
@@ -177,17 +228,12 @@ def _build(runtime_python: str | None) -> None:
         _copy_package(python_dir)
         if runtime_python:
             _compile(python_dir, runtime_python)
-        else:
-            warnings.warn(
-                f"no Python {LAMBDA_PYTHON_VERSION} interpreter found (set LAYER_PYTHON): the layer ships "
-                "without bytecode and compiles on each cold start",
-                stacklevel=3,
-            )
-        STAMP_FILE.unlink(missing_ok=True)  # never a stamp that vouches for a half-replaced layer
-        shutil.rmtree(LAYER_DIR, ignore_errors=True)
-        staging.rename(LAYER_DIR)
+        _fix_timestamps(staging)
+        shutil.rmtree(destination, ignore_errors=True)
+        staging.rename(destination)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    return destination
 
 
 def main(argv: list[str] | None = None) -> int:

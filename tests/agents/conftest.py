@@ -40,6 +40,7 @@ from exception_playbooks.agents import notification_relay  # noqa: E402
 from exception_playbooks.repository import bundle, packs, playbooks  # noqa: E402
 from exception_playbooks.repository.bundle import Repositories, build_repositories  # noqa: E402
 from exception_playbooks.repository.dynamo import Dynamo  # noqa: E402
+from exception_playbooks.tenant_guard import install_tenant_guard  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from local.lambda_runtime import FunctionRegistry  # noqa: E402
@@ -73,6 +74,9 @@ def dynamodb(dynamodb_client: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     reset_caches()
     with mock_aws():
         create_tables(dynamodb_client, config.settings())
+        # The tenant-data role's rule on every call made inside a tenant session (the handlers
+        # bind one); set-up and assertions outside any session keep table-wide access.
+        install_tenant_guard(dynamodb_client, config.settings(), allow_unscoped=True)
         yield dynamodb_client
     reset_caches()
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
 
-from exception_playbooks import bus
+from exception_playbooks import bus, keys
 from exception_playbooks.auth import Principal
 from exception_playbooks.execution import operations
 from exception_playbooks.execution.operations import StepCommand
@@ -249,7 +249,7 @@ def item_counts(dynamodb: Any, repos: Repositories) -> tuple[int, int]:
 # -- delivering ---------------------------------------------------------------------------------
 def envelope_of(event: TimelineEvent, tenant: str = TENANT) -> dict[str, Any]:
     """The EventBridge event the Pipe would put on the bus for ``event``."""
-    return bus.envelope(tenant, event.to_api())
+    return bus.envelope(tenant, {**event.to_api(), "chain_depth": event.chain_depth})
 
 
 def pipe_envelope_of(event: TimelineEvent, tenant: str = TENANT) -> dict[str, Any]:
@@ -264,6 +264,8 @@ def pipe_envelope_of(event: TimelineEvent, tenant: str = TENANT) -> dict[str, An
         **{k: v for k, v in detail.items() if k not in ("seq", "payload")},
         "seq": str(detail["seq"]),
         "payload": {k: serializer.serialize(to_dynamo_value(v)) for k, v in detail["payload"].items()},
+        "chain_depth": str(event.chain_depth),
+        "pk": keys.events_pk(tenant, event.exception_id),
         "encoding": "dynamodb-stream",
     }
     return envelope

@@ -42,6 +42,7 @@ from exception_playbooks.repository import bundle, packs, playbooks
 from exception_playbooks.repository.bundle import Repositories, build_repositories
 from exception_playbooks.repository.dynamo import Dynamo
 from exception_playbooks.routes import ROUTES, Route
+from exception_playbooks.tenant_guard import install_tenant_guard
 from moto import mock_aws
 
 from local import aws_calls
@@ -117,6 +118,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     with mock_aws():
         client = _dynamodb_client()
         create_tables(client, config.settings())
+        # Calls inside a tenant session (every handler binds the token's tenant) must stay in it.
+        install_tenant_guard(client, config.settings(), allow_unscoped=True)
         yield client
 
 

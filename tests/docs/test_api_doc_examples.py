@@ -45,6 +45,7 @@ MARKER = "@@doc-example-{}@@"
 GENERATED = (
     re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}"),  # timestamps
     re.compile(r"\bpb-[a-z0-9-]+"),  # playbook ids
+    re.compile(r"^dr-[0-9a-f]+$"),  # draft ids
     re.compile(r"^[0-9a-f]{32}$"),  # event ids
     re.compile(r"^eyJ"),  # tokens and cursors (base64 of JSON)
 )

@@ -26,7 +26,7 @@ def test_pipe_reads_the_events_stream_and_puts_to_the_bus(synthesized: Synthesiz
     timeline = _timeline(synthesized)
     events_table = synthesized.logical_id(synthesized.stack.node.find_child("Data").events_table)
     bus_id = synthesized.logical_id(timeline.bus)
-    _, pipe = _only(synthesized.of_type("AWS::Pipes::Pipe"))
+    pipe = synthesized.resources[synthesized.logical_id(timeline.pipe)]
     props = pipe["Properties"]
 
     assert props["Source"] == {"Fn::GetAtt": [events_table, "StreamArn"]}
@@ -110,20 +110,24 @@ def test_pipe_template_turns_a_committed_event_item_into_the_agents_envelope(
             "nested": {},
         },
     }
-    item = {"pk": f"T#{tenant_id}#EX#ex-1", "tenant_id": tenant_id, **event}
+    item = {"pk": f"T#{tenant_id}#EX#ex-1", "tenant_id": tenant_id, "chain_depth": 2, **event}
     serializer = TypeSerializer()
     stream_record = {
         "eventName": "INSERT",
-        "dynamodb": {"NewImage": {k: serializer.serialize(v) for k, v in item.items()}},
+        "dynamodb": {
+            "Keys": {"pk": serializer.serialize(item["pk"]), "seq": serializer.serialize(7)},
+            "NewImage": {k: serializer.serialize(v) for k, v in item.items()},
+        },
     }
 
-    _, pipe = _only(synthesized.of_type("AWS::Pipes::Pipe"))
+    pipe = synthesized.resources[synthesized.logical_id(_timeline(synthesized).pipe)]
     target = pipe["Properties"]["TargetParameters"]
     detail = _normalize_pipe_detail(_render_input_template(target["InputTemplate"], stream_record))
     detail_type = _resolve(stream_record, target["EventBridgeEventBusParameters"]["DetailType"])
 
     expected = bus.envelope(tenant_id, event)
-    assert detail == expected["detail"]
+    # Plus the key (agents check the tenant against it) and the agent-hop count (loop guard).
+    assert detail == {**expected["detail"], "pk": item["pk"], "chain_depth": "2"}
     assert detail_type == expected["detail-type"]
     assert [rule.name for rule in bus.rules_for(expected)] == ["TriageAgent"]
 
@@ -132,7 +136,7 @@ def test_one_rule_per_agent_with_its_pattern_retries_and_dead_letter_queue(synth
     timeline = _timeline(synthesized)
     agents = synthesized.stack.node.find_child("Agents")
     rules = synthesized.of_type("AWS::Events::Rule")
-    assert len(rules) == len(bus.AGENTS)
+    assert len(rules) == len(bus.AGENTS) + 1  # and the SLA clock's sync rule (test_sla.py)
     bus_id = synthesized.logical_id(timeline.bus)
 
     for agent in bus.AGENTS:
@@ -155,7 +159,7 @@ def test_one_rule_per_agent_with_its_pattern_retries_and_dead_letter_queue(synth
 def test_agent_async_failures_land_in_the_agents_queue(synthesized: Synthesized) -> None:
     agents = synthesized.stack.node.find_child("Agents")
     configs = synthesized.of_type("AWS::Lambda::EventInvokeConfig")
-    assert len(configs) == len(bus.AGENTS)
+    assert len(configs) == len(bus.AGENTS) + 1  # and the SLA function's (test_sla.py)
     by_function = {
         config["Properties"]["FunctionName"]["Ref"]: config["Properties"] for config in configs.values()
     }
@@ -170,7 +174,15 @@ def test_agent_async_failures_land_in_the_agents_queue(synthesized: Synthesized)
 def test_dead_letter_queues_are_encrypted_and_refuse_plain_http(synthesized: Synthesized) -> None:
     timeline = _timeline(synthesized)
     agents = synthesized.stack.node.find_child("Agents")
-    queue_ids = {synthesized.logical_id(q) for q in [timeline.pipe_dlq, *agents.dead_letter_queues.values()]}
+    sla = synthesized.stack.node.find_child("SlaClock")
+    queues = [
+        timeline.pipe_dlq,
+        timeline.tamper_queue,
+        *agents.dead_letter_queues.values(),
+        sla.schedule_dlq,
+        sla.sync_dlq,
+    ]
+    queue_ids = {synthesized.logical_id(q) for q in queues}
     assert queue_ids == set(synthesized.of_type("AWS::SQS::Queue"))
 
     policies = synthesized.of_type("AWS::SQS::QueuePolicy").values()

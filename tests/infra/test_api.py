@@ -128,7 +128,7 @@ def test_machine_clients_sign_in_with_a_password_and_no_oauth(synthesized: Synth
     automation = flows[("ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH")]
     assert automation.get("AllowedOAuthFlowsUserPoolClient") in (None, False)
     web = flows[("ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH")]
-    assert set(web["AllowedOAuthFlows"]) == {"code", "implicit"}
+    assert web["AllowedOAuthFlows"] == ["code"]  # with PKCE (ui/js/auth.js); never implicit
 
 
 def test_gateway_errors_use_the_api_error_shape(synthesized: Synthesized) -> None:

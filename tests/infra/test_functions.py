@@ -18,12 +18,17 @@ def service_functions(synthesized: Synthesized) -> dict[str, str]:
     agents = synthesized.stack.node.find_child("Agents")
     named = {f"api:{group}": fn for group, fn in api.functions.items()}
     named.update({f"agent:{name}": fn for name, fn in agents.functions.items()})
+    named["auth:PreTokenGeneration"] = synthesized.stack.node.find_child("Auth").pre_token
+    named["sla:SlaClock"] = synthesized.stack.node.find_child("SlaClock").function
     return {name: synthesized.logical_id(fn) for name, fn in named.items()}
 
 
 def test_one_function_per_endpoint_group_and_agent(synthesized: Synthesized) -> None:
     functions = service_functions(synthesized)
-    assert set(functions) == {f"api:{g}" for g in API_FUNCTIONS} | {f"agent:{a.name}" for a in bus.AGENTS}
+    assert set(functions) == {f"api:{g}" for g in API_FUNCTIONS} | {f"agent:{a.name}" for a in bus.AGENTS} | {
+        "auth:PreTokenGeneration",
+        "sla:SlaClock",
+    }
     # Plus the single BucketDeployment handler of aws-cdk-lib.
     assert len(synthesized.of_type("AWS::Lambda::Function")) == len(functions) + 1
 
@@ -33,7 +38,7 @@ def test_functions_run_python312_on_arm64_with_tracing(synthesized: Synthesized)
         props = synthesized.resources[logical_id]["Properties"]
         assert props["Runtime"] == "python3.12", name
         assert props["Architectures"] == ["arm64"], name
-        assert props["TracingConfig"] == {"Mode": "Active"}, name
+        assert props["TracingConfig"] == {"Mode": "PassThrough"}, name
         assert 512 <= props["MemorySize"] <= 1024, name
         assert 3 <= props["Timeout"] <= 60, name
 

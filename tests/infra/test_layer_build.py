@@ -60,3 +60,43 @@ def test_build_is_cached_by_a_hash_of_its_inputs(
 def test_hash_covers_the_bytecode_choice(build: ModuleType) -> None:
     assert build.source_hash("python3.12") == build.source_hash("python3.12")
     assert build.source_hash("python3.12") != build.source_hash(None)
+
+
+def _file_digests(root: Path) -> dict[str, str]:
+    import hashlib
+
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_two_clean_builds_give_the_same_asset_hash(
+    build: ModuleType, synthesized: object, tmp_path: Path
+) -> None:
+    """The layer the synth used (build/layer) and a fresh clean build: same bytes, same CDK hash."""
+    from aws_cdk import FileSystem
+
+    cached = REPO_ROOT / "build" / "layer"
+    runtime_python = build.require_runtime_python()
+    assert (REPO_ROOT / "build" / "layer.sha256").read_text().strip() == build.source_hash(runtime_python)
+    fresh = build.build_clean(tmp_path / "layer", runtime_python)
+
+    assert _file_digests(fresh) == _file_digests(cached)
+    assert FileSystem.fingerprint(str(fresh)) == FileSystem.fingerprint(str(cached))
+    times = {p.stat().st_mtime for p in fresh.rglob("*")}
+    assert times == {build.FIXED_TIMESTAMP}
+    pyc = next((fresh / "python" / "exception_playbooks").rglob("keys.*.pyc")).read_bytes()
+    assert b"/opt/python/exception_playbooks/keys.py" in pyc and str(tmp_path).encode() not in pyc
+
+
+def test_a_missing_python312_fails_the_build_unless_explicitly_allowed(
+    build: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(build, "find_runtime_python", lambda: None)
+    monkeypatch.delenv(build.ALLOW_NO_BYTECODE_ENV, raising=False)
+    with pytest.raises(build.MissingRuntimePython):
+        build.build_layer()
+    monkeypatch.setenv(build.ALLOW_NO_BYTECODE_ENV, "1")
+    assert build.require_runtime_python() is None

@@ -15,6 +15,7 @@ from exception_playbooks import config
 from exception_playbooks.repository import bundle, packs, playbooks
 from exception_playbooks.repository.bundle import Repositories, build_repositories
 from exception_playbooks.repository.dynamo import Dynamo
+from exception_playbooks.tenant_guard import install_tenant_guard
 from moto import mock_aws
 
 from local.tables import events_table_definition, state_table_definition
@@ -85,6 +86,8 @@ def dynamodb(aws_env: None, clients: tuple[Any, Any]) -> Iterator[Any]:
     with mock_aws():
         clients[1].create_table(**state_table_definition(settings.state_table))
         clients[1].create_table(**events_table_definition(settings.events_table))
+        # The repositories' client refuses what the tenant-data role would, inside a tenant session.
+        install_tenant_guard(clients[0], settings, allow_unscoped=True)
         yield clients[1]
 
 

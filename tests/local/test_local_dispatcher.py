@@ -82,6 +82,7 @@ def test_an_inserted_event_reaches_the_matching_agent_in_the_eventbridge_envelop
         "actor_id": "alice",
         "created_at": "2026-01-01T00:00:01.000Z",
         "payload": {"amount": 12.5},
+        "pk": "T#acme#EX#EX-1",
         "tenant_id": "acme",
     }
     assert envelope == bus.envelope("acme", {k: v for k, v in envelope["detail"].items() if k != "tenant_id"})
@@ -238,7 +239,8 @@ def test_timeline_event_from_a_new_image() -> None:
     tenant, event = timeline_event({**_item("acme", "EX-1", 7, "CommentAdded"), "extra": {"S": "ignored"}})
     assert tenant == "acme"
     assert event["seq"] == 7 and isinstance(event["seq"], int)
-    assert "pk" not in event and "extra" not in event and "tenant_id" not in event
+    assert event["pk"] == "T#acme#EX#EX-1"  # forwarded like the Pipe: agents check the tenant on it
+    assert "extra" not in event and "tenant_id" not in event
     image = _item("t-2", "EX-1", 1, "CommentAdded")
     del image["tenant_id"]
     assert timeline_event(image)[0] == "t-2"  # the tenant is also in the key

@@ -4,7 +4,8 @@
     .venv/bin/python -m tests.ui.screenshots --base-url http://127.0.0.1:3000 --tenant T --user U
 
 Writes docs/screenshots/*.png at 1280x800 (and one narrow detail at 400 px wide): the
-exception list, an exception detail mid-playbook, the playbook editor and the simulate box.
+exception list, an exception detail mid-playbook, the playbook editor, a draft with its lint,
+impact preview and diff, and the simulate box.
 """
 
 from __future__ import annotations
@@ -83,6 +84,24 @@ def capture(base_url: str, token: str) -> list[Path]:
             page.get_by_test_id("edit-playbook").click()
             expect(page.get_by_test_id("playbook-json")).to_be_visible()
             shot(page, "playbook-editor")
+
+            # A draft of the next version, one priority step up: its lint, impact and diff.
+            draft = api.call(
+                "POST", "/api/playbook-drafts", {"playbook_id": playbooks[0]["playbook_id"]}, token
+            )
+            body = draft["body"]
+            body["conditions"]["priority"] += 500
+            api.call("PUT", f"/api/playbook-drafts/{draft['draft_id']}", {"playbook": body}, token)
+            page.goto(f"/#/playbooks/drafts/{draft['draft_id']}")
+            expect(page.get_by_test_id("lint-findings")).to_be_visible()
+            page.get_by_test_id("impact-run").click()
+            expect(page.get_by_test_id("impact-result")).to_be_visible()
+            page.get_by_test_id("draft-diff").click()
+            expect(page.get_by_test_id("diff-view")).to_be_visible()
+            page.get_by_test_id("lint-findings").evaluate("el => el.scrollIntoView({block: 'start'})")
+            page.evaluate("window.scrollBy(0, -64)")  # clear of the sticky header
+            shot(page, "playbook-draft")
+            api.call("DELETE", f"/api/playbook-drafts/{draft['draft_id']}", None, token)
 
         page.goto("/#/playbooks")
         expect(page.get_by_test_id("playbooks-table")).to_be_visible()

@@ -6,6 +6,8 @@ other's order. Selectors are the data-testid hooks of spec/UI.md wherever one ex
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 from typing import Any
@@ -513,7 +515,7 @@ def test_only_the_own_origin_is_contacted(new_page: Any, data: UiData, base_url:
 
 
 def test_deployed_mode_signs_in_through_the_hosted_ui(new_page: Any, data: UiData, base_url: str) -> None:
-    """With config.json present the UI goes to Cognito and takes the id_token from the fragment."""
+    """With config.json present the UI signs in at Cognito: authorization code + PKCE (S256)."""
     page = new_page()
     config = {
         "apiBaseUrl": base_url,
@@ -523,13 +525,23 @@ def test_deployed_mode_signs_in_through_the_hosted_ui(new_page: Any, data: UiDat
     page.route("**/config.json", lambda route: route.fulfill(json=config))
     authorize: list[str] = []
 
+    exchanges: list[dict[str, str]] = []
+
     def hosted_ui(route: Any) -> None:
-        # Stand-in for the Cognito hosted UI: send the browser back with a token, as Cognito does.
+        # Stand-in for the Cognito hosted UI: /authorize sends the browser back with a code, as
+        # Cognito does; /token exchanges it (with the PKCE verifier) for the tokens.
         url = route.request.url
+        if urlsplit(url).path == "/oauth2/token":
+            exchanges.append(dict(parse_qsl(route.request.post_data or "")))
+            route.fulfill(
+                json={"id_token": data.operator, "access_token": "a", "token_type": "Bearer"},
+                headers={"Access-Control-Allow-Origin": "*"},
+            )
+            return
         authorize.append(url)
         query = dict(parse_qsl(urlsplit(url).query))
-        fragment = urlencode({"id_token": data.operator, "token_type": "Bearer", "state": query["state"]})
-        route.fulfill(status=302, headers={"Location": f"{query['redirect_uri']}#{fragment}"})
+        back = urlencode({"code": "the-code", "state": query["state"]})
+        route.fulfill(status=302, headers={"Location": f"{query['redirect_uri']}?{back}"})
 
     page.route("https://ep-test.auth.eu-west-1.amazoncognito.com/**", hosted_ui)
     page.goto("/")
@@ -537,9 +549,14 @@ def test_deployed_mode_signs_in_through_the_hosted_ui(new_page: Any, data: UiDat
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_test_id("exceptions-table")).to_be_visible()
     expect(page.get_by_test_id("current-user")).to_contain_text("olga")
-    assert "id_token" not in page.url, "the token must not stay in the address bar"
+    assert "id_token" not in page.url and "code=" not in page.url, "nothing stays in the address bar"
 
     query = dict(parse_qsl(urlsplit(authorize[0]).query))
     assert urlsplit(authorize[0]).path == "/oauth2/authorize"
-    assert query["response_type"] == "token"
+    assert query["response_type"] == "code"
+    assert query["code_challenge_method"] == "S256"
+    (exchange,) = exchanges
+    assert exchange["grant_type"] == "authorization_code" and exchange["code"] == "the-code"
+    digest = hashlib.sha256(exchange["code_verifier"].encode()).digest()
+    assert base64.urlsafe_b64encode(digest).rstrip(b"=").decode() == query["code_challenge"]
     assert query["client_id"] == "client123"

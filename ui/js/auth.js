@@ -4,6 +4,7 @@ import { config } from './config.js';
 
 const TOKEN_KEY = 'id_token';
 const STATE_KEY = 'oauth_state';
+const VERIFIER_KEY = 'oauth_pkce_verifier';
 const RETURN_KEY = 'return_to';
 
 function decodePayload(token) {
@@ -83,39 +84,83 @@ function redirectUri() {
   return `${window.location.origin}${window.location.pathname}`;
 }
 
-/** Deployed mode: go to the Cognito hosted UI (implicit flow, id_token in the fragment). */
-export function startHostedSignIn() {
+function base64Url(bytes) {
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+async function pkceChallenge(verifier) {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier));
+  return base64Url(new Uint8Array(digest));
+}
+
+/**
+ * Deployed mode: go to the Cognito hosted UI with the authorization code flow and PKCE (S256).
+ * The verifier stays in this tab's sessionStorage; only its hash travels.
+ */
+export async function startHostedSignIn() {
   const { cognito } = config();
   const state = randomString();
+  const verifier = base64Url(crypto.getRandomValues(new Uint8Array(32)));
   sessionStorage.setItem(STATE_KEY, state);
+  sessionStorage.setItem(VERIFIER_KEY, verifier);
   const params = new URLSearchParams({
-    response_type: 'token',
+    response_type: 'code',
     client_id: cognito.clientId,
     redirect_uri: redirectUri(),
     scope: 'openid email profile',
     state,
+    code_challenge: await pkceChallenge(verifier),
+    code_challenge_method: 'S256',
   });
   window.location.assign(`${cognitoBase(cognito)}/oauth2/authorize?${params}`);
 }
 
+async function exchangeCode(code, verifier) {
+  const { cognito } = config();
+  const response = await fetch(`${cognitoBase(cognito)}/oauth2/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      client_id: cognito.clientId,
+      code,
+      redirect_uri: redirectUri(),
+      code_verifier: verifier,
+    }),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok || !body.id_token) throw new Error(body.error_description || body.error || 'Sign-in failed.');
+  return body.id_token;
+}
+
 /**
- * Handles the hosted UI's redirect back (#id_token=...&state=...). Returns
- * {handled, error}. Runs before the router so the token never reaches routing.
+ * Handles the hosted UI's redirect back (?code=...&state=...): checks the state, exchanges the
+ * code (with the PKCE verifier) for tokens. Returns {handled, error}. Runs before the router.
  */
-export function consumeRedirectFragment() {
-  const hash = window.location.hash.slice(1);
-  if (!/(^|&)(id_token|error)=/.test(hash)) return { handled: false };
-  const params = new URLSearchParams(hash);
+export async function consumeRedirect() {
+  const params = new URLSearchParams(window.location.search);
+  if (!params.has('code') && !params.has('error')) return { handled: false };
   const expected = sessionStorage.getItem(STATE_KEY);
+  const verifier = sessionStorage.getItem(VERIFIER_KEY);
   sessionStorage.removeItem(STATE_KEY);
+  sessionStorage.removeItem(VERIFIER_KEY);
   let error = params.get('error_description') || params.get('error');
-  const token = params.get('id_token');
-  if (!error && token) {
-    // The state check stops a forged redirect from planting someone else's token.
-    if (!expected || params.get('state') !== expected) error = 'Sign-in response did not match this browser session.';
-    else setToken(token);
+  const code = params.get('code');
+  // The code leaves the address bar before anything else happens.
+  window.history.replaceState(null, '', `${window.location.pathname}${window.location.hash}`);
+  if (!error && code) {
+    // The state check stops a forged redirect from planting someone else's session.
+    if (!expected || !verifier || params.get('state') !== expected) {
+      error = 'Sign-in response did not match this browser session.';
+    } else {
+      try {
+        setToken(await exchangeCode(code, verifier));
+      } catch (failure) {
+        error = failure.message;
+      }
+    }
   }
   const target = error ? '#/signin' : takeReturn();
-  window.history.replaceState(null, '', `${window.location.pathname}${window.location.search}${target}`);
+  window.history.replaceState(null, '', `${window.location.pathname}${target}`);
   return { handled: true, error };
 }

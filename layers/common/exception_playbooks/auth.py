@@ -18,11 +18,14 @@ _USERNAME = re.compile(r"[^\s\x00-\x1f\x7f]{1,128}")
 RESERVED_ACTOR_IDS = frozenset({SYSTEM_ACTOR.actor_id, *(rule.name for rule in AGENTS)})
 
 # What each role may do; a token may hold several roles.
-VIEW = frozenset({Role.VIEWER, Role.OPERATOR, Role.ADMIN, Role.AUTOMATION})
+VIEW = frozenset({Role.VIEWER, Role.OPERATOR, Role.ADMIN, Role.AUTOMATION, Role.APPROVER})
 OPERATE = frozenset({Role.OPERATOR, Role.ADMIN})
 CREATE_EXCEPTION = frozenset({Role.OPERATOR, Role.ADMIN, Role.AUTOMATION})
 ACT_ON_STEPS = frozenset({Role.OPERATOR, Role.ADMIN, Role.AUTOMATION})
 AUTHOR = frozenset({Role.ADMIN})
+# Approve/reject: people who may hold an approver role; automation reaches the use case only to be
+# refused with a clear code (APPROVAL_BY_AUTOMATION). Which roles count is the tenant policy's say.
+DECIDE_APPROVAL = frozenset({Role.OPERATOR, Role.ADMIN, Role.APPROVER, Role.AUTOMATION})
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,19 @@ AGENTS: tuple[AgentRule, ...] = (
     AgentRule("NotificationRelay", "notification_relay_handler", (EventType.NOTIFICATION_SENT,)),
 )
 
+# The SLA function (functions/sla) keeps each exception's schedules in step with these events;
+# it is not an agent of AGENTS (its own construct: infra/exception_playbooks_infra/sla.py).
+SLA_SYNC_RULE = AgentRule(
+    "SlaClock",
+    "lambda_handler",
+    (
+        EventType.EXCEPTION_CREATED,
+        EventType.EXCEPTION_UPDATED,
+        EventType.STATUS_CHANGED,
+        EventType.APPROVAL_REQUESTED,
+    ),
+)
+
 
 def envelope(
     tenant_id: str, event: dict[str, Any], *, region: str = "us-east-1", account: str = "000000000000"

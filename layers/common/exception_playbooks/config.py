@@ -21,6 +21,8 @@ class Settings(BaseModel):
     local_stack: bool = False
     # The web UI's origin (CloudFront); API answers carry CORS headers for it. Empty: no CORS.
     cors_allow_origin: str = ""
+    # Deployed: the role assumed per tenant (tenancy.StsTenantClients). Empty: the local guard.
+    tenant_data_role_arn: str = ""
 
 
 ENV_NAMES = {
@@ -33,6 +35,7 @@ ENV_NAMES = {
     "idempotency_ttl_seconds": "IDEMPOTENCY_TTL_SECONDS",
     "local_stack": "LOCAL_STACK",
     "cors_allow_origin": "CORS_ALLOW_ORIGIN",
+    "tenant_data_role_arn": "TENANT_DATA_ROLE_ARN",
 }
 
 

@@ -38,6 +38,12 @@ class Forbidden(DomainError):
     code = "FORBIDDEN"
 
 
+class ApprovalRefused(Forbidden):
+    """A two-person approval refused for who is asking (machine, self, wrong role)."""
+
+    code = "APPROVAL_REFUSED"
+
+
 class NotFound(DomainError):
     code = "NOT_FOUND"
 

@@ -10,11 +10,13 @@ State table (pk, sk):
   domain pack      T#{tenant}#PACK#DOMAIN#{dom}  | V#{version:010d} and LATEST
   packs head       T#{tenant}#PACK#HEAD          | HEAD  (``generation``: +1 on every pack write)
   idempotency      T#{tenant}#IDEMP#{scope}#{key}| IDEMPOTENCY
+  playbook draft   T#{tenant}#DRAFT#{draft_id}    | DRAFT   (never in the candidates index)
 GSI ``by_tenant`` (gsi1pk, gsi1sk):
   exceptions       T#{tenant}#EXCEPTIONS         | {created_at}#{id}   (list newest first)
   active playbooks T#{tenant}#PLAYBOOKS_ACTIVE   | {domain or ~any}#{id} (LATEST items only, sparse)
 GSI ``playbooks`` (gsi2pk, gsi2sk):
   every playbook   T#{tenant}#PLAYBOOKS          | {id}  (LATEST items: the authoring list)
+  every draft      T#{tenant}#DRAFTS             | {draft_id}  (the drafts list)
 Events table (pk, seq):
   timeline event   T#{tenant}#EX#{id}            | seq (number)
 """
@@ -39,6 +41,7 @@ LATEST_SK = "LATEST"
 EXCEPTION_SK = "EXCEPTION"
 STATS_SK = "STATS"
 IDEMPOTENCY_SK = "IDEMPOTENCY"
+DRAFT_SK = "DRAFT"
 
 
 def exception_pk(tenant_id: str, exception_id: str) -> str:
@@ -91,6 +94,14 @@ def domain_index_value(domain: str | None) -> str:
 
 def all_playbooks_pk(tenant_id: str) -> str:
     return f"{_tenant(tenant_id)}{SEP}PLAYBOOKS"
+
+
+def draft_key(tenant_id: str, draft_id: str) -> dict[str, str]:
+    return {"pk": f"{_tenant(tenant_id)}{SEP}DRAFT{SEP}{draft_id}", "sk": DRAFT_SK}
+
+
+def drafts_list_pk(tenant_id: str) -> str:
+    return f"{_tenant(tenant_id)}{SEP}DRAFTS"
 
 
 def policy_pack_pk(tenant_id: str) -> str:

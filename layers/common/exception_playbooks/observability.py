@@ -1,11 +1,14 @@
-"""The one observability module: Powertools Logger, Metrics and (lazily) Tracer.
+"""The one observability module: Powertools Logger and Metrics.
+
+No Tracer: functions run with X-Ray tracing PassThrough (infra ``functions.py``), so a request
+API Gateway sampled is traced through Lambda's own segments without the X-Ray SDK (~380 ms of
+cold start) in the layer.
 
 Tenant and correlation ids are appended to every log line by ``bind_request``.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -14,14 +17,6 @@ from .config import settings
 
 logger = Logger(service=settings().service_name)
 metrics = Metrics(namespace="ExceptionPlaybooks", service=settings().service_name)
-
-
-@lru_cache(maxsize=1)
-def tracer() -> Any:
-    """The X-Ray SDK costs ~380 ms to import, so the Tracer is built only when first asked for."""
-    from aws_lambda_powertools import Tracer
-
-    return Tracer(service=settings().service_name)
 
 
 def record(name: str, value: float = 1) -> None:

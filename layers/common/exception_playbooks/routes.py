@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .auth import ACT_ON_STEPS, AUTHOR, CREATE_EXCEPTION, OPERATE, VIEW
+from .auth import ACT_ON_STEPS, AUTHOR, CREATE_EXCEPTION, DECIDE_APPROVAL, OPERATE, VIEW
 from .models.enums import Role
 
 
@@ -30,12 +30,35 @@ ROUTES: tuple[Route, ...] = (
         "POST", "/api/exceptions/{exception_id}/playbook/steps/{step_order}/complete", "execute", ACT_ON_STEPS
     ),
     Route("POST", "/api/exceptions/{exception_id}/playbook/steps/{step_order}/skip", "execute", ACT_ON_STEPS),
+    Route(
+        "POST",
+        "/api/exceptions/{exception_id}/playbook/steps/{step_order}/approve",
+        "execute",
+        DECIDE_APPROVAL,
+    ),
+    Route(
+        "POST",
+        "/api/exceptions/{exception_id}/playbook/steps/{step_order}/reject",
+        "execute",
+        DECIDE_APPROVAL,
+    ),
     Route("POST", "/api/playbooks", "playbooks", AUTHOR),
     Route("GET", "/api/playbooks", "playbooks", VIEW),
     Route("GET", "/api/playbooks/{playbook_id}", "playbooks", VIEW),
     Route("PUT", "/api/playbooks/{playbook_id}", "playbooks", AUTHOR),
     Route("DELETE", "/api/playbooks/{playbook_id}", "playbooks", AUTHOR),
     Route("GET", "/api/playbooks/{playbook_id}/stats", "playbooks", VIEW),
+    Route("POST", "/api/playbooks/lint", "playbooks", VIEW),
+    Route("GET", "/api/playbooks/{playbook_id}/diff", "playbooks", VIEW),
+    Route("GET", "/api/playbook-drafts", "playbooks", VIEW),
+    Route("POST", "/api/playbook-drafts", "playbooks", AUTHOR),
+    Route("GET", "/api/playbook-drafts/{draft_id}", "playbooks", VIEW),
+    Route("PUT", "/api/playbook-drafts/{draft_id}", "playbooks", AUTHOR),
+    Route("DELETE", "/api/playbook-drafts/{draft_id}", "playbooks", AUTHOR),
+    Route("POST", "/api/playbook-drafts/{draft_id}/publish", "playbooks", AUTHOR),
+    Route("GET", "/api/playbook-drafts/{draft_id}/impact", "playbooks", VIEW),
+    Route("GET", "/api/playbook-drafts/{draft_id}/diff", "playbooks", VIEW),
+    Route("POST", "/api/playbook-drafts/{draft_id}/simulate", "playbooks", VIEW),
     Route("GET", "/api/packs/policy", "playbooks", VIEW),
     Route("PUT", "/api/packs/policy", "playbooks", AUTHOR),
     Route("GET", "/api/packs/domains/{domain}", "playbooks", VIEW),

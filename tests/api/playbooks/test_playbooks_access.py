@@ -16,21 +16,50 @@ from .support import ADMIN, ADMIN_B, DOMAIN, DOMAIN_PACK, POLICY_PACK, create, p
 ONE = "/api/playbooks/{playbook_id}"
 MY_ROUTES = sorted((r.method, r.path) for r in ROUTES if r.function == "playbooks")
 
-# What each route needs to succeed: path parameters and body (for an existing playbook "pid").
-Request = Callable[[str], tuple[dict[str, str], Any]]
+DRAFT = "/api/playbook-drafts/{draft_id}"
+SIMULATE = {"exception": {"domain": DOMAIN, "exception_type": "SETTLEMENT_FAIL"}}
+
+# What each route needs to succeed: path parameters and body, given the ids of an existing
+# playbook ("pid"), a draft ("draft", published by the matrix) and another draft ("spare", discarded).
+Request = Callable[[dict[str, str]], tuple[dict[str, str], Any]]
 REQUESTS: dict[tuple[str, str], Request] = {
-    ("POST", "/api/playbooks"): lambda pid: ({}, simple_body()),
-    ("GET", "/api/playbooks"): lambda pid: ({}, None),
-    ("GET", ONE): lambda pid: ({"playbook_id": pid}, None),
-    ("PUT", ONE): lambda pid: ({"playbook_id": pid}, simple_body()),
-    ("DELETE", ONE): lambda pid: ({"playbook_id": pid}, None),
-    ("GET", ONE + "/stats"): lambda pid: ({"playbook_id": pid}, None),
-    ("GET", "/api/packs/policy"): lambda pid: ({}, None),
-    ("PUT", "/api/packs/policy"): lambda pid: ({}, POLICY_PACK),
-    ("GET", "/api/packs/domains/{domain}"): lambda pid: ({"domain": DOMAIN}, None),
-    ("PUT", "/api/packs/domains/{domain}"): lambda pid: ({"domain": DOMAIN}, DOMAIN_PACK),
+    ("POST", "/api/playbooks"): lambda ids: ({}, simple_body()),
+    ("GET", "/api/playbooks"): lambda ids: ({}, None),
+    ("GET", ONE): lambda ids: ({"playbook_id": ids["pid"]}, None),
+    ("PUT", ONE): lambda ids: ({"playbook_id": ids["pid"]}, simple_body()),
+    ("DELETE", ONE): lambda ids: ({"playbook_id": ids["pid"]}, None),
+    ("GET", ONE + "/stats"): lambda ids: ({"playbook_id": ids["pid"]}, None),
+    ("POST", "/api/playbooks/lint"): lambda ids: ({}, {"playbook": simple_body()}),
+    ("GET", ONE + "/diff"): lambda ids: ({"playbook_id": ids["pid"]}, None),
+    ("GET", "/api/playbook-drafts"): lambda ids: ({}, None),
+    ("POST", "/api/playbook-drafts"): lambda ids: ({}, {"playbook": simple_body()}),
+    ("GET", DRAFT): lambda ids: ({"draft_id": ids["draft"]}, None),
+    ("PUT", DRAFT): lambda ids: ({"draft_id": ids["draft"]}, {"playbook": simple_body("Edited")}),
+    ("GET", DRAFT + "/impact"): lambda ids: ({"draft_id": ids["draft"]}, None),
+    ("GET", DRAFT + "/diff"): lambda ids: ({"draft_id": ids["draft"]}, None),
+    ("POST", DRAFT + "/simulate"): lambda ids: ({"draft_id": ids["draft"]}, SIMULATE),
+    ("POST", DRAFT + "/publish"): lambda ids: ({"draft_id": ids["draft"]}, None),
+    ("DELETE", DRAFT): lambda ids: ({"draft_id": ids["spare"]}, None),
+    ("GET", "/api/packs/policy"): lambda ids: ({}, None),
+    ("PUT", "/api/packs/policy"): lambda ids: ({}, POLICY_PACK),
+    ("GET", "/api/packs/domains/{domain}"): lambda ids: ({"domain": DOMAIN}, None),
+    ("PUT", "/api/packs/domains/{domain}"): lambda ids: ({"domain": DOMAIN}, DOMAIN_PACK),
 }
-READS = {key for key in REQUESTS if key[0] == "GET"}
+READS = {key for key in REQUESTS if key[0] == "GET"} | {
+    ("POST", "/api/playbooks/lint"),
+    ("POST", DRAFT + "/simulate"),
+}
+
+
+def existing(api: ApiClient) -> dict[str, str]:
+    """A playbook (in two versions, for the diff) and two drafts, written by an admin."""
+    pid = create(api, simple_body())["playbook_id"]
+    api.call("PUT", ONE, {"playbook_id": pid}, body=simple_body("Second"), user=ADMIN)
+    drafts = [
+        api.call("POST", "/api/playbook-drafts", body={"playbook": simple_body(name)}, user=ADMIN).body
+        for name in ("Draft", "Spare")
+    ]
+    return {"pid": pid, "draft": drafts[0]["draft_id"], "spare": drafts[1]["draft_id"]}
 
 
 def test_the_matrix_covers_every_route_of_the_function() -> None:
@@ -40,11 +69,11 @@ def test_the_matrix_covers_every_route_of_the_function() -> None:
 @pytest.mark.parametrize("role", ALL_ROLES)
 def test_roles_matrix(api: ApiClient, tenant: Repositories, role: str) -> None:
     """Reads: every role. Writes (playbooks and packs): admin only; others 403 and nothing written."""
-    pid = create(api, simple_body())["playbook_id"]
+    ids = existing(api)
     user = (TENANT_A, f"user-{role}", (role,))
     for key, request in REQUESTS.items():
         method, resource = key
-        params, body = request(pid)
+        params, body = request(ids)
         allowed = key in READS or role == "admin"
         response = api.call(method, resource, params, body=body, user=user)
         if allowed:
@@ -66,12 +95,12 @@ def test_several_roles_combine(api: ApiClient, tenant: Repositories) -> None:
 
 
 def test_forbidden_writes_write_nothing(api: ApiClient, tenant: Repositories, aws: Any) -> None:
-    pid = create(api, simple_body())["playbook_id"]
+    ids = existing(api)
     before = snapshot(aws)
     operator = (TENANT_A, "olga", ("operator", "automation"))
     for key, request in REQUESTS.items():
         if key not in READS:
-            params, body = request(pid)
+            params, body = request(ids)
             assert_error(api.call(*key, params, body=body, user=operator), 403)
     assert snapshot(aws) == before
 

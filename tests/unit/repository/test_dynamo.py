@@ -163,7 +163,7 @@ def test_an_empty_transaction_makes_no_call():
 
 def test_the_client_is_created_lazily_once():
     dynamo = Dynamo(config=Settings(aws_region="eu-west-1"))
-    assert dynamo._client is None
+    assert dynamo._clients is None
     client = dynamo.client
     assert dynamo.client is client
     assert client.meta.region_name == "eu-west-1"

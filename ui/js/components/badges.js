@@ -25,7 +25,7 @@ export function severityBadge(severity) {
   );
 }
 
-const STEP_LABELS = { pending: 'Pending', completed: 'Completed', skipped: 'Skipped' };
+const STEP_LABELS = { pending: 'Pending', completed: 'Completed', skipped: 'Skipped', awaiting_approval: 'Awaiting approval' };
 
 export function stepStatusBadge(status) {
   const cls = STEP_LABELS[status] ? status : 'unknown';

@@ -83,3 +83,19 @@ export function announce(message) {
 export function loading(text = 'Loading…') {
   return h('div', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), text);
 }
+
+/**
+ * Loads what a view needs: the result of `load()`, or undefined when the view should stop (the
+ * route changed, or the load failed: then the error replaces the loading indicator).
+ */
+export async function loadView(ctx, container, slot, load) {
+  try {
+    const value = await load();
+    return ctx.alive() ? value : undefined;
+  } catch (e) {
+    if (!ctx.alive() || e.name === 'AbortError') return undefined;
+    container.lastChild.remove();
+    showApiError(slot, e);
+    return undefined;
+  }
+}

@@ -11,6 +11,7 @@ import { stepStatusBadge, actorChip, approvalMarker } from './badges.js';
 import { errorSlot, showError, showApiError, clearError, setBusy, announce } from './feedback.js';
 import { reasoningView } from './reasoning.js';
 import { describeStep, describeOutcome, ACTION_LABELS } from './step-describe.js';
+import { approvalBox } from './approval-box.js';
 
 export function playbookPanel({ exceptionId, onChanged }) {
   const base = `/api/exceptions/${seg(exceptionId)}/playbook`;
@@ -217,7 +218,7 @@ export function playbookPanel({ exceptionId, onChanged }) {
         ),
         stepMeta(step),
         step.notes ? h('blockquote', { class: 'step-notes' }, step.notes) : null,
-        isCurrent ? currentActions(step) : null,
+        step.approval ? approvalBox(step, { base, onDone: () => onChanged() }) : isCurrent ? currentActions(step) : null,
       ),
     );
   }

@@ -20,7 +20,7 @@ function example(domain) {
   );
 }
 
-export function simulateBox({ domain } = {}) {
+export function simulateBox({ domain, endpoint = '/api/playbooks/simulate', title = 'Simulate matching', before = null } = {}) {
   const titleId = uid('sim');
   const modeName = uid('mode');
   const jsonRadio = h('input', { type: 'radio', name: modeName, value: 'json', checked: true });
@@ -88,7 +88,8 @@ export function simulateBox({ domain } = {}) {
     const restore = setBusy(run, 'Simulating…');
     result.setAttribute('aria-busy', 'true');
     try {
-      const res = await api.post('/api/playbooks/simulate', body);
+      if (before) await before();
+      const res = await api.post(endpoint, body);
       replace(result, reasoningView(res, { mode: 'simulate', open: true }));
     } catch (e) {
       replace(result);
@@ -102,7 +103,7 @@ export function simulateBox({ domain } = {}) {
   return h(
     'section',
     { class: 'card simulate', 'aria-labelledby': titleId },
-    h('div', { class: 'card-head' }, h('h2', { id: titleId }, 'Simulate matching')),
+    h('div', { class: 'card-head' }, h('h2', { id: titleId }, title)),
     h('p', { class: 'muted' }, 'See which active playbook an exception would get and why, condition by condition. Nothing is written.'),
     h('div', { class: 'simulate-grid' }, form, result),
   );

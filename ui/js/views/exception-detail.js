@@ -9,6 +9,7 @@ import { playbookPanel } from '../components/playbook-panel.js';
 import { timeline } from '../components/timeline.js';
 import { setPlaybookNames } from '../components/event-view.js';
 import { playbookIndex } from '../playbook-cache.js';
+import { slaBanner, slaStateFromEvents } from '../components/sla-banner.js';
 
 // Agents triage and assign asynchronously (about a second locally), so a fresh
 // exception is watched for a while instead of asking people to reload.
@@ -79,6 +80,7 @@ export async function render(root, ctx) {
   const headerHost = h('section', { class: 'card detail-header', 'aria-label': 'Exception details' }, loading('Loading exception…'));
   const slaEl = h('span', { class: 'sla', 'data-testid': 'sla-countdown' });
   const pageErr = errorSlot();
+  const slaHost = h('div', { class: 'sla-host' });
   let exception = null;
 
   const refresh = async () => {
@@ -94,6 +96,7 @@ export async function render(root, ctx) {
       { class: 'container detail' },
       h('a', { class: 'back-link', href: '#/exceptions' }, icon('arrowLeft'), 'Exceptions'),
       pageErr,
+      slaHost,
       headerHost,
       h('div', { class: 'detail-columns' }, panel.el, tl.el),
     ),
@@ -147,6 +150,7 @@ export async function render(root, ctx) {
       const items = await fetchAll(`/api/exceptions/${seg(id)}/events`, { limit: 200 }, { signal: ctx.signal });
       if (!ctx.alive()) return;
       tl.update(items);
+      replace(slaHost, slaBanner(slaStateFromEvents(items, exception && exception.sla_deadline)));
     } catch (e) {
       if (!ctx.alive() || e.name === 'AbortError') return;
       tl.showLoadError(e);

@@ -3,6 +3,7 @@ import { h, replace, field, icon } from '../dom.js';
 import { api, seg } from '../api.js';
 import { navigate, replaceQuery } from '../router.js';
 import { formatOwner, formatShort, relativeTime, slaState, formatDateTime } from '../format.js';
+import { primeSlaClock, slaClockAttrs } from '../components/sla-banner.js';
 import { STATUSES, SEVERITIES, severityBadge, statusBadge } from '../components/badges.js';
 import { errorSlot, showApiError, clearError, loading, announce } from '../components/feedback.js';
 import { exceptionForm } from '../components/exception-form.js';
@@ -38,7 +39,11 @@ function slaCell(ex) {
   const done = ex.status === 'resolved' || ex.status === 'closed';
   return h(
     'span',
-    { class: `sla sla-${done && sla.tone !== 'none' ? 'done' : sla.tone}`, title: ex.sla_deadline ? formatDateTime(ex.sla_deadline) : '' },
+    {
+      class: `sla sla-${done && sla.tone !== 'none' ? 'done' : sla.tone}`,
+      title: ex.sla_deadline ? formatDateTime(ex.sla_deadline) : '',
+      ...slaClockAttrs(ex),
+    },
     sla.tone === 'none' ? '—' : sla.text,
   );
 }
@@ -81,6 +86,7 @@ function row(ex, playbooks) {
 }
 
 export async function render(root, ctx) {
+  primeSlaClock();
   const q = ctx.query;
   const state = {
     status: STATUSES.includes(q.status) ? q.status : '',

@@ -156,6 +156,20 @@ export async function render(root, ctx) {
   const flash = takeFlash();
   const body = h('div', { class: 'stack' });
   const editBtn = h('button', { type: 'button', class: 'btn', 'data-testid': 'edit-playbook' }, 'Edit');
+  const draftBtn = h('button', { type: 'button', class: 'btn', 'data-testid': 'edit-as-draft' }, h('span', { class: 'btn-label' }, 'Edit as draft'));
+  const compare = latest.version > 1
+    ? h('a', { class: 'btn btn-ghost', 'data-testid': 'compare-versions', href: `#/playbooks/${seg(id)}/diff?from=${shown.version > 1 ? shown.version - 1 : 1}&to=${shown.version > 1 ? shown.version : 2}&latest=${latest.version}` }, 'Compare versions')
+    : null;
+  draftBtn.addEventListener('click', async () => {
+    const restore = setBusy(draftBtn, 'Starting draft…');
+    try {
+      const draft = await api.post('/api/playbook-drafts', { playbook_id: id });
+      navigate(`/playbooks/drafts/${seg(draft.draft_id)}`);
+    } catch (e) {
+      restore();
+      showApiError(err, e);
+    }
+  });
   const deactivateBtn = h('button', { type: 'button', class: 'btn btn-danger-ghost', 'data-testid': 'deactivate-playbook', disabled: latest.active === false }, latest.active === false ? 'Deactivated' : 'Deactivate');
   const confirmBox = h('div', { class: 'confirm', hidden: true, role: 'group', 'aria-label': 'Confirm deactivation' });
 
@@ -172,7 +186,7 @@ export async function render(root, ctx) {
         h('h1', { tabindex: '-1' }, shown.name, ' ', h('span', { class: 'version', 'data-testid': 'playbook-detail-version' }, String(shown.version))),
         shown.description ? h('p', { class: 'detail-summary' }, shown.description) : null,
       ),
-      h('div', { class: 'title-badges' }, activeBadge(latest.active), editBtn, deactivateBtn),
+      h('div', { class: 'title-badges' }, activeBadge(latest.active), draftBtn, editBtn, compare, deactivateBtn),
     ),
     confirmBox,
     h(
@@ -204,6 +218,7 @@ export async function render(root, ctx) {
           mode: 'edit',
           playbookId: id,
           initial: editableBody(latest),
+          onDraftSaved: (draft) => navigate(`/playbooks/drafts/${seg(draft.draft_id)}`),
           onSaved: (pb) => {
             invalidatePlaybooks();
             setFlash(`Saved version ${pb.version}.`);

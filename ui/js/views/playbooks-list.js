@@ -51,6 +51,7 @@ export async function render(root, ctx) {
     tbody,
   );
   const simHost = h('div', { class: 'section-gap' });
+  const draftsHost = h('div', { class: 'section-gap' });
   replace(
     root,
     h(
@@ -63,6 +64,7 @@ export async function render(root, ctx) {
         h('div', { class: 'page-actions' }, h('a', { class: 'btn btn-primary', href: '#/playbooks/new', 'data-testid': 'new-playbook' }, '+ New playbook')),
       ),
       h('section', { class: 'card' }, err, h('div', { class: 'table-wrap' }, table)),
+      draftsHost,
       simHost,
     ),
   );
@@ -93,4 +95,37 @@ export async function render(root, ctx) {
     showApiError(err, e);
   }
   simHost.append(simulateBox({ domain }));
+  try {
+    const drafts = (await api.get('/api/playbook-drafts', { signal: ctx.signal })).items || [];
+    if (!ctx.alive() || !drafts.length) return;
+    draftsHost.append(
+      h(
+        'section',
+        { class: 'card' },
+        h('div', { class: 'card-head' }, h('h2', {}, `Drafts (${drafts.length})`), h('span', { class: 'muted' }, 'never matched until published')),
+        h(
+          'table',
+          { class: 'data-table compact', 'data-testid': 'drafts-table' },
+          h('thead', {}, h('tr', {}, ['Draft', 'Updates', 'Revision', 'Edited'].map((c) => h('th', { scope: 'col' }, c)))),
+          h(
+            'tbody',
+            {},
+            drafts.map((d) =>
+              h(
+                'tr',
+                { 'data-testid': 'draft-row', 'data-draft-id': d.draft_id },
+                h('td', {}, h('a', { href: `#/playbooks/drafts/${seg(d.draft_id)}`, class: 'strong' }, d.name || d.draft_id)),
+                h('td', {}, d.playbook_id ? h('a', { href: `#/playbooks/${seg(d.playbook_id)}`, class: 'mono' }, `${d.playbook_id} v${d.base_version}`) : h('span', { class: 'muted' }, 'new playbook')),
+                h('td', { class: 'num' }, String(d.revision)),
+                h('td', { class: 'nowrap', title: formatDateTime(d.updated_at) }, formatShort(d.updated_at), d.updated_by ? ` · ${d.updated_by}` : ''),
+              ),
+            ),
+          ),
+        ),
+      ),
+    );
+  } catch (e) {
+    if (e.name === 'AbortError') return;
+    // the drafts list is an extra: the page works without it
+  }
 }

@@ -8,7 +8,7 @@ DynamoDB transaction that carries its own idempotency marker (see ``base``). Age
 from __future__ import annotations
 
 from .base import Agent, MisroutedEvent, Outcome, RaceLost
-from .envelope import TimelineDetail, TimelineEnvelope, Trigger, parse_trigger
+from .envelope import ForgedEvent, TimelineDetail, TimelineEnvelope, Trigger, parse_trigger
 from .feedback import FeedbackAgent
 from .policy import PolicyAgent
 from .resolution import ResolutionAgent
@@ -22,6 +22,7 @@ __all__ = [
     "AGENT_CLASSES",
     "Agent",
     "FeedbackAgent",
+    "ForgedEvent",
     "MisroutedEvent",
     "Outcome",
     "PolicyAgent",

@@ -37,6 +37,10 @@ from .envelope import Trigger
 # retries it): another writer on one exception rarely wins more than once in a row.
 MAX_ATTEMPTS = 4
 
+# A chain of agent writes (each agent event triggering the next agent) is at most this deep; the
+# natural chain (create -> triage -> policy -> resolution -> feedback) is 4. Deeper means a loop.
+MAX_CHAIN_DEPTH = 8
+
 Status = Literal["written", "already_handled", "ignored", "published"]
 
 
@@ -134,9 +138,13 @@ class Agent(ABC):
 
     def __init__(self, repos: Repositories, *, max_attempts: int = MAX_ATTEMPTS):
         self.repos = repos
-        self.rule = agent_rule(self.name)
+        self.rule = self.own_rule()
         self.actor = agent_actor(self.name)
         self.max_attempts = max_attempts
+
+    def own_rule(self) -> bus.AgentRule:
+        """The triggers this agent handles (its entry of ``bus.AGENTS``)."""
+        return agent_rule(self.name)
 
     @abstractmethod
     def plan(self, trigger: Trigger, reads: Reads) -> Plan | Skip:
@@ -151,6 +159,14 @@ class Agent(ABC):
     def handle(self, trigger: Trigger) -> Outcome:
         if trigger.event_type not in self.rule.event_types:
             raise MisroutedEvent(f"{self.name} does not handle {trigger.event_type.value}")
+        if trigger.chain_depth >= MAX_CHAIN_DEPTH:
+            logger.warning("loop guard: not acting", extra={"chain_depth": trigger.chain_depth})
+            return Outcome(
+                self.name,
+                trigger.event_id,
+                "ignored",
+                reason=f"loop guard: chain depth {trigger.chain_depth}",
+            )
         reads = self.new_reads(trigger)
         last_error: Exception | None = None
         for attempt in range(1, self.max_attempts + 1):
@@ -189,7 +205,10 @@ class Agent(ABC):
             iso(self.repos.clock()),
             transaction,
         )
-        plan.change.events = derive_event_ids(self.name, trigger.event_id, plan.change.events)
+        plan.change.events = [
+            event.model_copy(update={"chain_depth": trigger.chain_depth + 1})
+            for event in derive_event_ids(self.name, trigger.event_id, plan.change.events)
+        ]
         stage_change(self.repos, trigger.tenant_id, plan.change, transaction)
         for stage in plan.extra:
             stage(transaction)

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .. import bus
+from .. import bus, keys
 from ..models.common import ID_PATTERN
 from ..models.enums import ActorType, EventType
 from ..repository.dynamo import from_dynamo_value
@@ -42,17 +42,31 @@ class TimelineDetail(BaseModel):
     actor_id: str
     created_at: str
     payload: dict[str, Any] = Field(default_factory=dict)
+    # The item's partition key (the Pipe forwards it): proves which tenant's key the event was
+    # written under, which IAM (dynamodb:LeadingKeys) tied to the writer's tenant session.
+    pk: str | None = None
+    chain_depth: int = Field(default=0, ge=0)
 
     @model_validator(mode="before")
     @classmethod
     def _decode_stream_image(cls, data: Any) -> Any:
         if isinstance(data, dict) and data.get("encoding") == STREAM_ENCODING:
+            if not data.get("pk"):
+                raise ValueError("a stream-encoded timeline event must carry its item's pk")
             return {
                 **data,
                 "seq": int(data["seq"]),
+                "chain_depth": int(data.get("chain_depth") or 0),
                 "payload": decode_attribute_map(data.get("payload") or {}),
             }
         return data
+
+    @model_validator(mode="after")
+    def _tenant_checks_out(self) -> TimelineDetail:
+        # tenant_id is a plain attribute a writer chooses; the key is what IAM checked.
+        if self.pk is not None and self.pk != keys.events_pk(self.tenant_id, self.exception_id):
+            raise ValueError("detail.tenant_id does not match the key the event was written under")
+        return self
 
 
 def decode_attribute_map(attributes: dict[str, Any]) -> dict[str, Any]:
@@ -93,6 +107,7 @@ class Trigger:
     actor_id: str
     created_at: str
     payload: dict[str, Any] = field(default_factory=dict)
+    chain_depth: int = 0
 
     @classmethod
     def from_detail(cls, detail: TimelineDetail) -> Trigger:
@@ -106,10 +121,30 @@ class Trigger:
             actor_id=detail.actor_id,
             created_at=detail.created_at,
             payload=dict(detail.payload),
+            chain_depth=detail.chain_depth,
         )
 
 
-def parse_trigger(event: dict[str, Any]) -> Trigger:
-    """Validate the whole envelope (raises ``ValidationError``: the event goes to the DLQ after retries)."""
+class ForgedEvent(ValueError):
+    """The event did not come from this deployment's timeline (account, region or shape)."""
+
+
+def parse_trigger(
+    event: dict[str, Any], *, invoked_function_arn: str | None = None, require_stream_encoding: bool = False
+) -> Trigger:
+    """Validate the whole envelope (raises ``ValidationError``: the event goes to the DLQ after retries).
+
+    ``invoked_function_arn`` (the Lambda context's): the event must come from the function's own
+    account and region. ``require_stream_encoding`` (deployed): only the Pipe's shape is accepted,
+    so the item's ``pk`` is always there to check the tenant against.
+    """
     envelope = parse(event=event, model=TimelineEnvelope)
+    if invoked_function_arn and invoked_function_arn.startswith("arn:"):
+        parts = invoked_function_arn.split(":")
+        if len(parts) < 5 or (envelope.region, envelope.account) != (parts[3], parts[4]):
+            raise ForgedEvent(
+                f"event from {envelope.account}/{envelope.region}, not this function's {parts[4]}/{parts[3]}"
+            )
+    if require_stream_encoding and envelope.detail.pk is None:
+        raise ForgedEvent("not the Pipe's encoding: the item's pk is missing")
     return Trigger.from_detail(envelope.detail)

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ..errors import (
+    ApprovalRefused,
     Conflict,
     DomainError,
     Forbidden,
@@ -19,6 +20,7 @@ from ..errors import (
 
 STATUS_BY_ERROR: tuple[tuple[type[DomainError], int], ...] = (
     (Unauthorized, 401),
+    (ApprovalRefused, 403),
     (Forbidden, 403),
     (NotFound, 404),
     (Conflict, 409),

@@ -18,6 +18,7 @@ from ..config import settings
 from ..errors import DomainError, PayloadTooLarge, Problem, ValidationFailed
 from ..observability import bind_request, clear_request, logger, metrics
 from ..routes import ROUTES
+from ..tenancy import tenant_scope
 from .errors import error_body, error_response, problems_from_pydantic, status_for
 
 MAX_BODY_BYTES = 256 * 1024
@@ -162,7 +163,10 @@ def api_handler(app: Any) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
             return early
         app.append_context(principal=principal)
         try:
-            return app.resolve(event, context)
+            if principal is None:  # public route: no tenant, so no DynamoDB access at all
+                return app.resolve(event, context)
+            with tenant_scope(principal.tenant_id):  # the verified token's tenant, nothing else
+                return app.resolve(event, context)
         finally:
             clear_request()
 

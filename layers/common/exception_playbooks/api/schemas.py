@@ -45,6 +45,22 @@ class StepSkipBody(StepActionBody):
     )
 
 
+class ApproveBody(StepActionBody):
+    """Body of ``.../steps/{step_order}/approve``: a person approving as themselves."""
+
+
+def _reason(value: str) -> str:
+    if not value.strip():
+        raise ValueError("is required to reject an approval request (say why)")
+    return value
+
+
+class RejectBody(StepActionBody):
+    """Body of ``.../steps/{step_order}/reject``: ``notes`` is the required reason."""
+
+    notes: Annotated[str, StringConstraints(max_length=MAX_NOTES), AfterValidator(_reason)]
+
+
 # -- errors -------------------------------------------------------------------------------------
 class ProblemOut(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -161,6 +177,28 @@ class PlaybookSummaryOut(BaseModel):
     conditions: ConditionsOut
 
 
+class ApprovalGivenOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    actor_id: str
+    at: str
+
+
+class PendingApprovalOut(BaseModel):
+    """A two-person approval request waiting on this step (tenants with ``two_person_approval``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    requested_by: str
+    requested_at: str
+    approvals: list[ApprovalGivenOut] = Field(description="approvals given so far, oldest first")
+    quorum: int = Field(description="approvals needed from people other than the requester")
+    roles: list[str] = Field(description="an approver holds one of these roles")
+    expires_at: str
+    expired: bool = Field(description="the request ran out; completing the step again requests anew")
+    notes: str | None = None
+
+
 class StepStateOut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -175,6 +213,9 @@ class StepStateOut(BaseModel):
     actor_id: str | None = None
     at: str | None = None
     notes: str | None = None
+    approval: PendingApprovalOut | None = Field(
+        default=None, description="present only while the step is awaiting_approval"
+    )
 
 
 class PlaybookStatusOut(BaseModel):

@@ -22,12 +22,13 @@ from ..models.exception import ExceptionRecord
 from ..models.packs import PackSet
 from ..models.playbook import PlaybookVersion, Step
 from ..observability import record as record_metric
+from ..ports import iso
 from ..repository.bundle import Repositories
 from ..repository.dynamo import Transaction, TransactionCancelled, failed_labels
 from ..repository.idempotency import IDEMPOTENCY_LABEL, StoredResponse, request_hash
 from ..repository.packs import generation_of
-from . import actions
-from .approval import requires_approval
+from . import actions, approval_events
+from .approval import requires_approval, two_person_rule
 from .projection import apply_to_record
 
 
@@ -114,8 +115,13 @@ def effective_severity(record: ExceptionRecord, packs: PackSet, repos: Repositor
 
 
 def status_view(
-    record: ExceptionRecord, playbook: PlaybookVersion | None, packs: PackSet, severity: Severity | None
+    record: ExceptionRecord,
+    playbook: PlaybookVersion | None,
+    packs: PackSet,
+    severity: Severity | None,
+    now: str | None = None,
 ) -> dict[str, Any]:
+    """The status answer; ``now`` (ISO) marks a pending approval request that has run out."""
     projection = record.projection
     if playbook is None:
         return {
@@ -142,6 +148,8 @@ def status_view(
             entry.update(
                 actor_type=state.actor_type.value, actor_id=state.actor_id, at=state.at, notes=state.notes
             )
+        if projection.approval is not None and projection.approval.step_order == step.step_order:
+            entry["approval"] = approval_events.pending_view(projection.approval, now)
         steps.append(entry)
     return {
         "exception_id": record.exception_id,
@@ -163,7 +171,8 @@ def _status_of(repos: Repositories, tenant_id: str, record: ExceptionRecord) -> 
         return status_view(record, None, PackSet(policy=repos.packs.policy(tenant_id)), None)
     playbook = repos.playbooks.get_version(tenant_id, projection.playbook_id, projection.playbook_version)
     packs = repos.packs.pack_set(tenant_id, record.domain)
-    return status_view(record, playbook, packs, effective_severity(record, packs, repos))
+    now = iso(repos.clock()) if projection.approval is not None else None
+    return status_view(record, playbook, packs, effective_severity(record, packs, repos), now)
 
 
 # -- writing --------------------------------------------------------------------------------------
@@ -307,6 +316,131 @@ def recalculate(repos: Repositories, principal: Principal, exception_id: str) ->
     }
 
 
+def open_step_request(
+    repos: Repositories,
+    tenant: str,
+    exception_id: str,
+    scope: str,
+    idempotency_key: str | None,
+    body_hash: str,
+) -> tuple[ExceptionRecord, dict[str, Any] | None]:
+    """Read the exception (with the Idempotency-Key record when there is one): (record, replay)."""
+    current, replay = open_step_current(repos, tenant, exception_id, scope, idempotency_key, body_hash)
+    return current.record, replay
+
+
+def open_step_current(
+    repos: Repositories,
+    tenant: str,
+    exception_id: str,
+    scope: str,
+    idempotency_key: str | None,
+    body_hash: str,
+) -> tuple[Current, dict[str, Any] | None]:
+    """The exception with the packs in force and the Idempotency-Key record, in ONE BatchGetItem."""
+    current = load_current(repos, tenant, exception_id, (scope, idempotency_key) if idempotency_key else None)
+    if current.stored is not None:
+        return current, _replay(current.stored.request_hash, body_hash, current.stored.response)
+    return current, None
+
+
+def current_step_of(
+    repos: Repositories, tenant: str, record: ExceptionRecord, step_order: int
+) -> tuple[PlaybookVersion, Step]:
+    """The playbook and ``step_order``'s step, which must be the next one to act on."""
+    projection = record.projection
+    if projection.playbook_id is None or projection.playbook_version is None:
+        raise Conflict("No playbook is assigned to this exception", code="NO_PLAYBOOK")
+    playbook = repos.playbooks.get_version(tenant, projection.playbook_id, projection.playbook_version)
+    step = playbook.step(step_order)
+    if step is None:  # existence (404) is checked before the actor (403): API.md's order
+        raise NotFound(f"Step {step_order} does not exist in this playbook", code="STEP_NOT_FOUND")
+    if projection.completed:
+        raise Conflict("The playbook is already completed", code="PLAYBOOK_COMPLETED")
+    if step_order != projection.current_step:
+        done = step_order < (projection.current_step or 0)
+        raise Conflict(
+            f"Step {step_order} {'is already done' if done else 'is not the next step'}; the next step is "
+            f"{projection.current_step}",
+            code="STEP_OUT_OF_ORDER",
+            details={"expected_step": projection.current_step},
+        )
+    return playbook, step
+
+
+def commit_step_answer(
+    repos: Repositories,
+    tenant: str,
+    change: Change,
+    answer: Callable[[ExceptionRecord], dict[str, Any]],
+    *,
+    scope: str,
+    idempotency_key: str | None,
+    body_hash: str,
+) -> tuple[ExceptionRecord, dict[str, Any]]:
+    """One transaction of the change and (with a key) the remembered answer; a lost key race replays."""
+    transaction = Transaction()
+    saved, _ = stage_change(repos, tenant, change, transaction)
+    response = answer(saved)
+    if idempotency_key:
+        repos.idempotency.stage(tenant, scope, idempotency_key, body_hash, response, transaction)
+    try:
+        repos.exceptions.commit(transaction)
+    except TransactionCancelled as error:
+        if idempotency_key and IDEMPOTENCY_LABEL in failed_labels(error, transaction):
+            stored = repos.idempotency.get(tenant, scope, idempotency_key)
+            if stored is not None:
+                return saved, _replay(stored.request_hash, body_hash, stored.response)
+        raise
+    return saved, response
+
+
+def step_payload(playbook: PlaybookVersion, step: Step, actor: Actor, notes: str | None) -> dict[str, Any]:
+    return {
+        "playbook_id": playbook.playbook_id,
+        "playbook_version": playbook.version,
+        "step_order": step.step_order,
+        "step_name": step.name,
+        "action_type": step.action_type.value,
+        "actor_type": actor.actor_type.value,
+        "actor_id": actor.actor_id,
+        "notes": notes,
+    }
+
+
+def plan_perform(
+    change: Change,
+    playbook: PlaybookVersion,
+    step: Step,
+    packs: PackSet,
+    actor: Actor,
+    severity: Severity | None,
+    notes: str | None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Perform the step's action and complete it (then the playbook, after the last step)."""
+    result = _perform(change.record, step, packs, actor, severity)
+    outcome = result.summary(step.action_type)
+    change.record = result.record
+    change.events.append(
+        NewEvent(
+            event_type=EventType.PLAYBOOK_STEP_COMPLETED,
+            actor=actor,
+            payload={
+                **step_payload(playbook, step, actor, notes),
+                "result": outcome,
+                "warnings": result.warnings,
+                **(extra or {}),
+            },
+        )
+    )
+    change.events.extend(result.events)
+    change.count(playbook.playbook_id, steps_completed=1)
+    if step.step_order == len(playbook.steps):
+        _plan_completion(change, playbook, packs)
+    return outcome
+
+
 @retries_lost_races
 def act_on_step(
     repos: Repositories,
@@ -322,30 +456,15 @@ def act_on_step(
     tenant = principal.tenant_id
     scope = f"{'skip' if skip else 'complete'}:{exception_id}:{step_order}"
     body_hash = request_hash(command.body())
-    current = load_current(repos, tenant, exception_id, (scope, idempotency_key) if idempotency_key else None)
-    if current.stored is not None:
-        return _replay(current.stored.request_hash, body_hash, current.stored.response)
-    record, packs = current.record, current.packs
-
-    projection = record.projection
-    if projection.playbook_id is None or projection.playbook_version is None:
-        raise Conflict("No playbook is assigned to this exception", code="NO_PLAYBOOK")
-    playbook = repos.playbooks.get_version(tenant, projection.playbook_id, projection.playbook_version)
-    step = playbook.step(step_order)
-    if step is None:  # existence (404) before the actor (403): API.md's order
-        raise NotFound(f"Step {step_order} does not exist in this playbook", code="STEP_NOT_FOUND")
+    current, replay = open_step_current(repos, tenant, exception_id, scope, idempotency_key, body_hash)
+    if replay is not None:
+        return replay
+    record = current.record
+    _require_step(repos, tenant, record, step_order)  # 404 (existence) before 403 (actor)
     actor_type, actor_id = principal.resolve_actor(command.actor_type, command.actor_id)
     actor = Actor(actor_type=actor_type, actor_id=actor_id)
-    if projection.completed:
-        raise Conflict("The playbook is already completed", code="PLAYBOOK_COMPLETED")
-    if step_order != projection.current_step:
-        done = step_order < (projection.current_step or 0)
-        raise Conflict(
-            f"Step {step_order} {'is already done' if done else 'is not the next step'}; the next step is "
-            f"{projection.current_step}",
-            code="STEP_OUT_OF_ORDER",
-            details={"expected_step": projection.current_step},
-        )
+
+    playbook, step = current_step_of(repos, tenant, record, step_order)
     override = skip and command.override
     if override and not (Role.ADMIN in principal.roles and actor.actor_type is ActorType.HUMAN):
         raise Forbidden(
@@ -357,6 +476,7 @@ def act_on_step(
             code="STEP_NOT_SKIPPABLE",
             details={"step_order": step_order, "how_to_continue": OVERRIDE_HINT},
         )
+    packs = current.packs
     severity = effective_severity(record, packs, repos)
     if actor.actor_type is not ActorType.HUMAN and requires_approval(step, severity, packs):
         raise Forbidden(
@@ -366,58 +486,49 @@ def act_on_step(
         )
 
     change = Change(record)
-    step_payload: dict[str, Any] = {
-        "playbook_id": playbook.playbook_id,
-        "playbook_version": playbook.version,
-        "step_order": step.step_order,
-        "step_name": step.name,
-        "action_type": step.action_type.value,
-        "actor_type": actor.actor_type.value,
-        "actor_id": actor.actor_id,
-        "notes": command.notes,
-    }
-    if override and not step.skippable:
-        step_payload["override"] = True  # an admin skipped a step its playbook marks unskippable
+    # The clock is read only when a two-person approval is involved (tenants that opted in).
+    now = iso(repos.clock()) if record.projection.approval is not None else None
+    approval_events.plan_expiry_if_due(change, now, refuse_pending=True)
+    rule = None if skip else two_person_rule(step, severity, packs)
     if skip:
         outcome: dict[str, Any] = {"action_type": step.action_type.value, "outcome": "skipped", "detail": {}}
         change.events.append(
-            NewEvent(event_type=EventType.PLAYBOOK_STEP_SKIPPED, actor=actor, payload=step_payload)
-        )
-        change.count(playbook.playbook_id, steps_skipped=1)
-    else:
-        result = _perform(record, step, packs, actor, severity)
-        outcome = result.summary(step.action_type)
-        change.record = result.record
-        change.events.append(
             NewEvent(
-                event_type=EventType.PLAYBOOK_STEP_COMPLETED,
+                event_type=EventType.PLAYBOOK_STEP_SKIPPED,
                 actor=actor,
-                payload={**step_payload, "result": outcome, "warnings": result.warnings},
+                payload={
+                    **step_payload(playbook, step, actor, command.notes),
+                    # an admin skipped a step its playbook marks unskippable
+                    **({"override": True} if override and not step.skippable else {}),
+                },
             )
         )
-        change.events.extend(result.events)
-        change.count(playbook.playbook_id, steps_completed=1)
-    if step_order == len(playbook.steps):
-        _plan_completion(change, playbook, packs)
+        change.count(playbook.playbook_id, steps_skipped=1)
+        if step_order == len(playbook.steps):
+            _plan_completion(change, playbook, packs)
+    elif rule is not None:
+        # Refuse now what would be refused at the quorum (illegal status, unresolved payload...).
+        _perform(record, step, packs, actor, severity)
+        moment = repos.clock()
+        now = iso(moment)
+        outcome = approval_events.plan_request(change, playbook, step, actor, rule, command.notes, moment)
+    else:
+        outcome = plan_perform(change, playbook, step, packs, actor, severity, command.notes)
 
-    transaction = Transaction()
-    saved, _ = stage_change(repos, tenant, change, transaction)
-    response = {
+    saved, response = commit_step_answer(
+        repos,
+        tenant,
+        change,
         # Actions change status and owner, never what the effective severity is computed from.
-        **status_view(saved, playbook, packs, severity),
-        "action": outcome,
-    }
-    if idempotency_key:
-        repos.idempotency.stage(tenant, scope, idempotency_key, body_hash, response, transaction)
-    try:
-        repos.exceptions.commit(transaction)
-    except TransactionCancelled as error:
-        if idempotency_key and IDEMPOTENCY_LABEL in failed_labels(error, transaction):
-            stored = repos.idempotency.get(tenant, scope, idempotency_key)
-            if stored is not None:
-                return _replay(stored.request_hash, body_hash, stored.response)
-        raise
-    record_metric("StepsSkipped" if skip else "StepsCompleted")
+        lambda saved: {**status_view(saved, playbook, packs, severity, now), "action": outcome},
+        scope=scope,
+        idempotency_key=idempotency_key,
+        body_hash=body_hash,
+    )
+    if rule is not None:
+        record_metric("ApprovalsRequested")
+    else:
+        record_metric("StepsSkipped" if skip else "StepsCompleted")
     if saved.projection.completed:
         record_metric("PlaybooksCompleted")
     return response
@@ -438,6 +549,15 @@ def _perform(
     except Conflict as error:
         details = {**(error.details or {}), "step_order": step.step_order, "how_to_continue": OVERRIDE_HINT}
         raise Conflict(error.message, code=error.code, details=details) from error
+
+
+def _require_step(repos: Repositories, tenant: str, record: ExceptionRecord, step_order: int) -> None:
+    projection = record.projection
+    if projection.playbook_id is None or projection.playbook_version is None:
+        return  # current_step_of answers 409 NO_PLAYBOOK
+    playbook = repos.playbooks.get_version(tenant, projection.playbook_id, projection.playbook_version)
+    if playbook.step(step_order) is None:
+        raise NotFound(f"Step {step_order} does not exist in this playbook", code="STEP_NOT_FOUND")
 
 
 def _plan_completion(change: Change, playbook: PlaybookVersion, packs: PackSet) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from ..models.enums import ActorType, EventType, StepStatus
 from ..models.event import TimelineEvent
-from ..models.exception import ExceptionRecord, PlaybookProjection, StepState
+from ..models.exception import Approval, ApprovalState, ExceptionRecord, PlaybookProjection, StepState
 
 _STEP_STATUS = {
     EventType.PLAYBOOK_STEP_COMPLETED: StepStatus.COMPLETED,
@@ -59,12 +59,57 @@ def apply(projection: PlaybookProjection, event: TimelineEvent) -> PlaybookProje
             for step in projection.steps
         ]
         following = order + 1 if order < len(steps) else None
-        return projection.model_copy(update={"steps": steps, "current_step": following})
+        return projection.model_copy(update={"steps": steps, "current_step": following, "approval": None})
+    if event.event_type in _APPROVAL_EVENTS:
+        return _apply_approval(projection, event)
     if event.event_type is EventType.PLAYBOOK_COMPLETED:
         return projection.model_copy(update={"completed": True, "current_step": None})
     if event.event_type is EventType.PLAYBOOK_RECALCULATED and payload.get("to") is None:
         return PlaybookProjection()
     return projection
+
+
+_APPROVAL_EVENTS = frozenset(
+    {
+        EventType.APPROVAL_REQUESTED,
+        EventType.APPROVAL_GRANTED,
+        EventType.APPROVAL_REJECTED,
+        EventType.APPROVAL_EXPIRED,
+    }
+)
+
+
+def _with_step_status(projection: PlaybookProjection, order: int, status: StepStatus) -> list[StepState]:
+    return [
+        step.model_copy(update={"status": status}) if step.step_order == order else step
+        for step in projection.steps
+    ]
+
+
+def _apply_approval(projection: PlaybookProjection, event: TimelineEvent) -> PlaybookProjection:
+    """Two-person approval: requested -> awaiting_approval; rejected/expired -> pending again."""
+    payload = event.payload
+    order = int(payload["step_order"])
+    if event.event_type is EventType.APPROVAL_REQUESTED:
+        request = ApprovalState(
+            step_order=order,
+            requested_by=event.actor_id,
+            requested_at=event.created_at,
+            quorum=int(payload["quorum"]),
+            roles=list(payload["roles"]),
+            expires_at=payload["expires_at"],
+            notes=_excerpt(payload.get("notes")),
+        )
+        steps = _with_step_status(projection, order, StepStatus.AWAITING_APPROVAL)
+        return projection.model_copy(update={"steps": steps, "approval": request})
+    if event.event_type is EventType.APPROVAL_GRANTED:
+        current = projection.approval
+        if current is None:
+            return projection
+        given = [*current.approvals, Approval(actor_id=event.actor_id, at=event.created_at)]
+        return projection.model_copy(update={"approval": current.model_copy(update={"approvals": given})})
+    steps = _with_step_status(projection, order, StepStatus.PENDING)  # rejected or expired
+    return projection.model_copy(update={"steps": steps, "approval": None})
 
 
 def fold(events: Iterable[TimelineEvent]) -> PlaybookProjection:

@@ -65,6 +65,7 @@ class StepStatus(StrEnum):
     PENDING = "pending"
     COMPLETED = "completed"
     SKIPPED = "skipped"
+    AWAITING_APPROVAL = "awaiting_approval"  # only with the policy's two_person_approval
 
 
 class ToolRisk(StrEnum):
@@ -96,6 +97,12 @@ class EventType(StrEnum):
     TOOL_CALL_RECORDED = "ToolCallRecorded"
     RESOLUTION_SUGGESTED = "ResolutionSuggested"
     FEEDBACK_CAPTURED = "FeedbackCaptured"
+    APPROVAL_REQUESTED = "ApprovalRequested"
+    APPROVAL_GRANTED = "ApprovalGranted"
+    APPROVAL_REJECTED = "ApprovalRejected"
+    APPROVAL_EXPIRED = "ApprovalExpired"
+    SLA_WARNING = "SlaWarning"
+    SLA_BREACHED = "SlaBreached"
 
 
 PLAYBOOK_EVENT_TYPES = frozenset(
@@ -105,6 +112,10 @@ PLAYBOOK_EVENT_TYPES = frozenset(
         EventType.PLAYBOOK_STEP_SKIPPED,
         EventType.PLAYBOOK_COMPLETED,
         EventType.PLAYBOOK_RECALCULATED,
+        EventType.APPROVAL_REQUESTED,
+        EventType.APPROVAL_GRANTED,
+        EventType.APPROVAL_REJECTED,
+        EventType.APPROVAL_EXPIRED,
     }
 )
 
@@ -114,3 +125,4 @@ class Role(StrEnum):
     OPERATOR = "operator"
     ADMIN = "admin"
     AUTOMATION = "automation"
+    APPROVER = "approver"  # may approve two-person steps (tenant policy two_person_approval)

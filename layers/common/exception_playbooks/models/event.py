@@ -28,6 +28,9 @@ class NewEvent(BaseModel):
     actor: Actor
     payload: dict[str, Any] = Field(default_factory=dict)
     event_id: str | None = None  # derived ids make redelivered agent writes idempotent
+    # How many agent hops led here: 0 for a person's or the API's event, trigger + 1 for an agent's
+    # (agents.base.MAX_CHAIN_DEPTH stops a loop).
+    chain_depth: int = Field(default=0, ge=0)
 
 
 class TimelineEvent(BaseModel):
@@ -41,6 +44,8 @@ class TimelineEvent(BaseModel):
     actor_id: str
     created_at: str
     payload: dict[str, Any] = Field(default_factory=dict)
+    # Stored on the item and forwarded by the pipe; never part of an API answer.
+    chain_depth: int = Field(default=0, ge=0, exclude=True)
 
     def to_api(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

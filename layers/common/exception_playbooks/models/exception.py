@@ -110,6 +110,33 @@ class StepState(BaseModel):
     notes: str | None = None
 
 
+class Approval(BaseModel):
+    """One approval given on a pending request."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    actor_id: str
+    at: str
+
+
+class ApprovalState(BaseModel):
+    """The pending two-person request on the current step (only that step can be awaiting)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    step_order: int
+    requested_by: str
+    requested_at: str
+    quorum: int
+    roles: list[str]
+    expires_at: str
+    notes: str | None = None
+    approvals: list[Approval] = Field(default_factory=list)
+
+    def is_expired(self, now_iso: str) -> bool:
+        return now_iso >= self.expires_at
+
+
 class PlaybookProjection(BaseModel):
     """What the timeline says about the playbook run on one exception."""
 
@@ -121,6 +148,7 @@ class PlaybookProjection(BaseModel):
     completed: bool = False
     started_at: str | None = None
     steps: list[StepState] = Field(default_factory=list)
+    approval: ApprovalState | None = None
 
 
 class ExceptionRecord(BaseModel):

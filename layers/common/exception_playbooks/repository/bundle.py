@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from ..ports import Clock, IdGenerator, random_id, system_clock
 from .agent_markers import AgentMarkerRepository
+from .drafts import DraftRepository
 from .dynamo import Dynamo
 from .exceptions import ExceptionRepository
 from .idempotency import IdempotencyRepository
@@ -26,6 +27,7 @@ class Repositories:
     agent_markers: AgentMarkerRepository
     clock: Clock
     ids: IdGenerator
+    drafts: DraftRepository
 
 
 def build_repositories(
@@ -42,6 +44,7 @@ def build_repositories(
         agent_markers=AgentMarkerRepository(dynamo, clock),
         clock=clock,
         ids=ids,
+        drafts=DraftRepository(dynamo),
     )
 
 

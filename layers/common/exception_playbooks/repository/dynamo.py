@@ -11,6 +11,7 @@ from typing import Any
 
 from ..config import Settings, settings
 from ..errors import Conflict, Unavailable
+from ..tenancy import ClientProvider, SharedClient, current_tenant, default_client_provider
 
 _THROTTLING = {
     "ThrottlingException",
@@ -43,11 +44,17 @@ def from_dynamo_value(value: Any) -> Any:
 
 
 class Dynamo:
-    """Holds one DynamoDB client per process (created on first use) and the table names."""
+    """The table names and the client of the bound tenant (``tenancy``), created on first use.
 
-    def __init__(self, config: Settings | None = None, client: Any = None):
+    ``client``: one client for every tenant (tests install ``tenant_guard`` on it themselves);
+    ``clients``: a ``tenancy.ClientProvider``; neither: ``tenancy.default_client_provider``.
+    """
+
+    def __init__(
+        self, config: Settings | None = None, client: Any = None, clients: ClientProvider | None = None
+    ):
         self._config = config
-        self._client = client
+        self._clients: ClientProvider | None = SharedClient(client) if client is not None else clients
         self._serializer: Any = None
         self._deserializer: Any = None
 
@@ -66,12 +73,15 @@ class Dynamo:
         return self.config.events_table
 
     @property
-    def client(self) -> Any:
-        if self._client is None:
-            import boto3  # imported lazily: ~200 ms we only pay when storage is touched
+    def client_provider(self) -> ClientProvider:
+        if self._clients is None:
+            self._clients = default_client_provider(self.config)
+        return self._clients
 
-            self._client = boto3.client("dynamodb", region_name=self.config.aws_region)
-        return self._client
+    @property
+    def client(self) -> Any:
+        """The client for the tenant bound by the entry point (API token, checked agent event)."""
+        return self.client_provider.client(current_tenant())
 
     def serialize(self, item: dict[str, Any]) -> dict[str, Any]:
         if self._serializer is None:
@@ -147,6 +157,7 @@ class Dynamo:
         start_key: dict[str, Any] | None = None,
         forward: bool = True,
         consistent: bool = False,
+        projection: str | None = None,
     ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         kwargs: dict[str, Any] = {
             "TableName": table,
@@ -166,6 +177,8 @@ class Dynamo:
             kwargs["Limit"] = limit
         if start_key:
             kwargs["ExclusiveStartKey"] = self.serialize(start_key)
+        if projection:
+            kwargs["ProjectionExpression"] = projection
         response = self.call("query", **kwargs)
         items = [self.deserialize(i) for i in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
@@ -189,7 +202,7 @@ class Dynamo:
 
 @dataclass
 class TxItem:
-    kind: str  # Put | Update | ConditionCheck
+    kind: str  # Put | Update | Delete | ConditionCheck
     table: str
     item: dict[str, Any] | None = None
     key: dict[str, Any] | None = None
@@ -260,6 +273,17 @@ class Transaction:
             )
         )
 
+    def delete(
+        self,
+        table: str,
+        key: dict[str, Any],
+        *,
+        condition: str | None = None,
+        values: dict[str, Any] | None = None,
+        label: str = "",
+    ) -> None:
+        self.items.append(TxItem("Delete", table, key=key, condition=condition, values=values, label=label))
+
     def labels(self) -> list[str]:
         return [i.label for i in self.items]
 
@@ -313,3 +337,20 @@ def translate_errors() -> Iterator[None]:
 def failed_labels(error: TransactionCancelled, transaction: Transaction) -> set[str]:
     labels = transaction.labels()
     return {labels[int(i)] for i in error.failed_labels if int(i) < len(labels)}
+
+
+class CountingDynamo(Dynamo):
+    """The same client and tables, counting the calls made through it (one per request: the count
+    is that request's own; the shared ``Dynamo`` is never touched)."""
+
+    def __init__(self, inner: Dynamo):
+        super().__init__(inner.config, clients=inner.client_provider)  # the same tenant sessions
+        self.calls: dict[str, int] = {}
+
+    def call(self, operation: str, **kwargs: Any) -> Any:
+        self.calls[operation] = self.calls.get(operation, 0) + 1
+        return super().call(operation, **kwargs)
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())

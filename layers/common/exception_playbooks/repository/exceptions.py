@@ -162,6 +162,7 @@ class ExceptionRepository:
                 actor_id=event.actor.actor_id,
                 created_at=now,
                 payload=event.payload,
+                chain_depth=event.chain_depth,
             )
             for offset, event in enumerate(events, start=1)
         ]
@@ -217,6 +218,7 @@ class ExceptionRepository:
                     **event.model_dump(mode="json"),
                     "pk": keys.events_pk(tenant_id, saved.exception_id),
                     "tenant_id": tenant_id,
+                    "chain_depth": event.chain_depth,
                 },
                 condition="attribute_not_exists(pk)",
                 label="event",

@@ -97,6 +97,17 @@ class PlaybookRepository:
     def save_version(self, tenant_id: str, playbook: PlaybookVersion) -> PlaybookVersion:
         """Write version N (1 for a new playbook) and move LATEST to it, atomically."""
         transaction = Transaction()
+        self.stage_version(transaction, tenant_id, playbook)
+        try:
+            self.dynamo.commit(transaction)
+        except TransactionCancelled as error:
+            raise Conflict(
+                "The playbook changed concurrently; reload and retry", code="CONCURRENT_MODIFICATION"
+            ) from error
+        return playbook
+
+    def stage_version(self, transaction: Transaction, tenant_id: str, playbook: PlaybookVersion) -> None:
+        """Add version N and the LATEST move to ``transaction`` (LATEST must still be at N-1)."""
         body = playbook.model_dump(mode="json")
         body["steps"] = [s.model_dump(mode="json") for s in playbook.steps]
         transaction.put(
@@ -128,13 +139,6 @@ class PlaybookRepository:
                 condition="version = :previous",
                 values={":previous": playbook.version - 1},
             )
-        try:
-            self.dynamo.commit(transaction)
-        except TransactionCancelled as error:
-            raise Conflict(
-                "The playbook changed concurrently; reload and retry", code="CONCURRENT_MODIFICATION"
-            ) from error
-        return playbook
 
     def deactivate(self, tenant_id: str, playbook_id: str) -> PlaybookVersion:
         """Drop the playbook from matching (it leaves the candidates index); history stays."""

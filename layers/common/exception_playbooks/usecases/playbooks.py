@@ -58,7 +58,7 @@ def create_playbook(repos: Repositories, principal: Principal, raw: Any) -> dict
     principal.require(AUTHOR)
     body = validate_playbook(raw, TenantPacks(repos, principal.tenant_id))
     for attempt in range(_CREATE_ATTEMPTS):
-        playbook = _version(repos, principal, body, new_playbook_id(body.name, repos), 1)
+        playbook = new_version(repos, principal, body, new_playbook_id(body.name, repos), 1)
         try:
             return _api(repos.playbooks.save_version(principal.tenant_id, playbook))
         except Conflict:
@@ -72,7 +72,7 @@ def update_playbook(repos: Repositories, principal: Principal, playbook_id: str,
     principal.require(AUTHOR)
     body = validate_playbook(raw, TenantPacks(repos, principal.tenant_id))
     latest = repos.playbooks.get(principal.tenant_id, playbook_id)
-    playbook = _version(repos, principal, body, playbook_id, latest.version + 1)
+    playbook = new_version(repos, principal, body, playbook_id, latest.version + 1)
     return _api(repos.playbooks.save_version(principal.tenant_id, playbook))
 
 
@@ -131,7 +131,7 @@ def new_playbook_id(name: str, repos: Repositories) -> str:
     return PLAYBOOK_ID_PREFIX + "-".join(part for part in (slug, suffix) if part)
 
 
-def _version(
+def new_version(
     repos: Repositories, principal: Principal, body: PlaybookInput, playbook_id: str, version: int
 ) -> PlaybookVersion:
     return PlaybookVersion(
