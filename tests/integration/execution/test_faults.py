@@ -34,8 +34,8 @@ OPERATIONS: dict[str, Operation] = {
         ("BatchGetItem", "TransactWriteItems"), lambda r, ex: complete(r, 1, exception_id=ex)
     ),
     "complete.cold": Operation(
-        # exception + packs head, both packs, playbook version, the transaction
-        ("BatchGetItem", "BatchGetItem", "GetItem", "TransactWriteItems"),
+        # exception + packs head, playbook version, both packs, the transaction
+        ("BatchGetItem", "GetItem", "BatchGetItem", "TransactWriteItems"),
         lambda r, ex: complete(r, 1, exception_id=ex),
         warm=False,
     ),

@@ -45,6 +45,7 @@ def _calls(tenant: str) -> dict[str, Callable[[Repositories], Any]]:
     """One call per repository method, each for ``tenant``'s data."""
     return {
         "exceptions.get": lambda r: r.exceptions.get(tenant, "EX-1"),
+        "exceptions.get_with": lambda r: r.exceptions.get_with(tenant, "EX-1", []),
         "exceptions.list": lambda r: r.exceptions.list(tenant, ExceptionFilters(), 10, None),
         "exceptions.events": lambda r: r.exceptions.events(tenant, "EX-1", 10, None),
         "exceptions.all_events": lambda r: r.exceptions.all_events(tenant, "EX-1"),
@@ -62,6 +63,7 @@ def _calls(tenant: str) -> dict[str, Callable[[Repositories], Any]]:
         "packs.policy": lambda r: r.packs.policy(tenant, cached=False),
         "packs.domain": lambda r: r.packs.domain(tenant, DOMAIN, cached=False),
         "packs.pack_set": lambda r: r.packs.pack_set(tenant, DOMAIN),
+        "packs.current_pack_set": lambda r: r.packs.current_pack_set(tenant, DOMAIN, 10**6),
         "packs.put_policy": lambda r: r.packs.put_policy(tenant, PolicyPackInput()),
         "packs.put_domain": lambda r: r.packs.put_domain(tenant, DOMAIN, DomainPackInput()),
         "stats.get": lambda r: r.stats.get(tenant, "pb-1"),

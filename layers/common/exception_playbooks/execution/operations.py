@@ -25,7 +25,7 @@ from ..observability import record as record_metric
 from ..ports import iso
 from ..repository.bundle import Repositories
 from ..repository.dynamo import Transaction, TransactionCancelled, failed_labels
-from ..repository.idempotency import IDEMPOTENCY_LABEL, StoredResponse, request_hash
+from ..repository.idempotency import IDEMPOTENCY_LABEL, StoredResponse, request_hash, stored_response
 from ..repository.packs import generation_of
 from . import actions, approval_events
 from .approval import requires_approval, two_person_rule
@@ -100,13 +100,13 @@ def load_current(
     """The exception, the tenant's packs-head generation (and the idempotency record) in ONE
     BatchGetItem. Decisions (approval, tool allow-list, guardrails) use ``Current.packs``: the
     policy in force when the decision is made, never a copy another write has replaced."""
-    also = [repos.packs.head_key(tenant_id)]
+    also = [keys.packs_head_key(tenant_id)]
     if idempotency is not None:
         also.append(keys.idempotency_key(tenant_id, *idempotency))
     record, items = repos.exceptions.get_with(tenant_id, exception_id, also)
     if record is None:
         raise NotFound(f"Exception {exception_id!r} was not found", code="EXCEPTION_NOT_FOUND")
-    stored = repos.idempotency.live(items[1]) if idempotency is not None else None
+    stored = stored_response(items[1], repos.clock()) if idempotency is not None else None
     return Current(repos, tenant_id, record, generation_of(items[0]), stored)
 
 

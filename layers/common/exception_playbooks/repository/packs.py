@@ -65,10 +65,6 @@ class PackRepository:
     def pack_set(self, tenant_id: str, domain: str) -> PackSet:
         return PackSet(policy=self.policy(tenant_id), domain=self.domain(tenant_id, domain))
 
-    @staticmethod
-    def head_key(tenant_id: str) -> dict[str, str]:
-        return keys.packs_head_key(tenant_id)
-
     def current_pack_set(self, tenant_id: str, domain: str, generation: int) -> PackSet:
         """The packs in force at ``generation`` (read with the exception): cached ones if they were
         read under it, else one BatchGetItem of the missing LATEST items."""
