@@ -125,12 +125,32 @@ def add_listener(listener: CallListener) -> Callable[[], None]:
 
 
 @contextmanager
-def count_aws_calls() -> Iterator[AwsCallCount]:
-    """Count the AWS SDK calls made in this context (this thread / task) while the block runs."""
+def count_aws_calls(*, isolated: bool = False) -> Iterator[AwsCallCount]:
+    """Count the AWS SDK calls made in this context (this thread / task) while the block runs.
+
+    ``isolated``: only this counter sees the calls (the enclosing ones get them via ``replay``).
+    """
     install()
     counter = AwsCallCount()
-    token = _active.set((*_active.get(), counter))
+    token = _active.set((counter,) if isolated else (*_active.get(), counter))
     try:
         yield counter
     finally:
         _active.reset(token)
+
+
+def replay(names: tuple[str, ...] | list[str], *, notify: bool = True) -> None:
+    """Calls made elsewhere (another process: an execution environment) on behalf of this context.
+
+    They are added to every active counter of this context and, with ``notify``, reported to the
+    listeners as if they had been made here.
+    """
+    counters = _active.get()
+    for name in names:
+        for counter in counters:
+            counter._record(name)
+        if notify and _listeners:
+            service, _sep, operation = name.partition(".")
+            for listener in list(_listeners):
+                with suppress(Exception):
+                    listener(service, operation)

@@ -3,9 +3,17 @@
 Reads the events table's DynamoDB Stream exactly as the Pipe does in AWS (describe_stream,
 get_shard_iterator, get_records), turns each inserted item (NEW_IMAGE) into the timeline
 event, wraps it in the EventBridge envelope of ``exception_playbooks.bus.envelope`` and calls
-every agent whose rule pattern matches (``bus.rules_for``), one record at a time, in stream
-order (hence in order per exception). A failing agent call is retried with backoff, then
-recorded as a dead letter (the rule's SQS DLQ in AWS) and delivery moves on.
+every agent whose rule pattern matches (``bus.rules_for``). Records of one exception (one
+partition key) are delivered one at a time in stream order; different exceptions are delivered
+in parallel on ``lanes`` threads (the Pipe's ParallelizationFactor). A failing agent call is
+retried with backoff, then recorded as a dead letter (the rule's SQS DLQ in AWS) and delivery
+moves on.
+
+With a ``Checkpoint`` the position in each shard is kept durably: it is written (atomically)
+after every delivered batch, and a restarted dispatcher resumes after it, so every committed
+event reaches its agents at least once whatever happened to the process (agents are
+idempotent). Stopping abandons the batch in flight undelivered-but-not-lost: its records come
+again after the next start.
 
 Usable three ways: ``drain(timeout)`` delivers everything committed so far synchronously
 (tests); ``start()``/``stop()`` run a background thread (the server); ``notify()`` wakes that
@@ -15,14 +23,17 @@ Clients are passed in, so it works against a moto server or in-process ``mock_aw
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from exception_playbooks import bus
@@ -47,6 +58,48 @@ EVENT_FIELDS = (
 )
 
 AgentInvoker = Callable[[bus.AgentRule, dict[str, Any]], Any]
+
+
+class AgentFailed(RuntimeError):
+    """The agent's invocation raised (its message carries the agent's traceback)."""
+
+
+class _Stopping(Exception):
+    """The dispatcher is stopping: the batch in flight is abandoned (delivered after a restart)."""
+
+
+class Checkpoint:
+    """The last delivered sequence number of each shard, in a JSON file replaced atomically.
+
+    Bound to one stream ARN: a recreated table has a new stream, and its records start over.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def load(self, stream_arn: str) -> dict[str, str]:
+        try:
+            data = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            return {}
+        except ValueError:
+            log.error(
+                "%s is unreadable; delivering the whole stream again (agents are idempotent)", self.path
+            )
+            return {}
+        if not isinstance(data, dict) or data.get("stream_arn") != stream_arn:
+            return {}
+        shards = data.get("shards")
+        return {str(k): str(v) for k, v in shards.items()} if isinstance(shards, dict) else {}
+
+    def save(self, stream_arn: str, shards: dict[str, str]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_name(f".{self.path.name}.tmp")
+        with open(temporary, "w") as handle:
+            json.dump({"stream_arn": stream_arn, "shards": shards}, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.path)
 
 
 @dataclass(frozen=True)
@@ -134,6 +187,8 @@ class Dispatcher:
         idle_seconds: float = 0.5,
         region: str = "us-east-1",
         account: str = "000000000000",
+        checkpoint: Checkpoint | None = None,
+        lanes: int = 1,
         observers: tuple[Callable[[dict[str, Any]], Any], ...] = (),
     ):
         if start_at not in ("TRIM_HORIZON", "LATEST"):
@@ -149,6 +204,7 @@ class Dispatcher:
         self._region = region
         self._account = account
         self._observers = observers  # also see every envelope (the local SLA timer's sync rule)
+        self._observer_lock = threading.Lock()
         self._stream_arn: str | None = None
         self._iterators: dict[str, str | None] = {}  # shard id -> next iterator (None: shard closed)
         self._parents: dict[str, str | None] = {}
@@ -161,6 +217,8 @@ class Dispatcher:
         self._dead: deque[DeadLetter] = deque(maxlen=1000)
         self._deliveries: deque[Delivery] = deque(maxlen=500)
         self.delivered = 0
+        self._checkpoint = checkpoint
+        self._lanes = ThreadPoolExecutor(lanes, thread_name_prefix="local-dispatch") if lanes > 1 else None
 
     # ------------------------------------------------------------------ public API
 
@@ -208,12 +266,15 @@ class Dispatcher:
         self._thread = threading.Thread(target=self._run, name="local-dispatcher", daemon=True)
         self._thread.start()
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop after the deliveries running now; the rest of their batch comes after a restart."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        if self._lanes is not None:
+            self._lanes.shutdown(wait=True, cancel_futures=True)
 
     # ------------------------------------------------------------------ stream reading
 
@@ -221,6 +282,8 @@ class Dispatcher:
         while not self._stop.is_set():
             try:
                 read = self.poll_once()
+            except _Stopping:
+                return
             except Exception:
                 log.exception("reading the events stream failed; retrying")
                 read = 0
@@ -238,6 +301,8 @@ class Dispatcher:
             if not arn:
                 raise RuntimeError(f"{self._events_table} has no stream enabled")
             self._stream_arn = arn
+            if self._checkpoint is not None:
+                self._last_sequence.update(self._checkpoint.load(arn))
         else:
             some_closed = any(it is None for it in self._iterators.values())
             if self._iterators and not some_closed:
@@ -250,6 +315,9 @@ class Dispatcher:
             if shard_id in self._iterators:
                 continue
             self._parents[shard_id] = shard.get("ParentShardId")
+            if shard_id in self._last_sequence:  # checkpointed: resume right after it
+                self._iterators[shard_id] = self._reposition(shard_id)
+                continue
             # The configured position applies to the shards there at start; later ones are new.
             position = self._start_at if first else "TRIM_HORIZON"
             self._iterators[shard_id] = self._streams.get_shard_iterator(
@@ -276,18 +344,51 @@ class Dispatcher:
 
     def _read_shard(self, shard_id: str) -> int:
         iterator = self._iterators[shard_id]
+        errors = self._streams.exceptions
         try:
             response = self._streams.get_records(ShardIterator=iterator, Limit=1000)
-        except self._streams.exceptions.ExpiredIteratorException:
+        except (errors.ExpiredIteratorException, errors.TrimmedDataAccessException):
+            # Expired (15 min), or DynamoDB Local's TRIM_HORIZON iterator of a shard that was
+            # empty when it was taken: a fresh iterator from the last delivered record works.
             self._iterators[shard_id] = self._reposition(shard_id)
-            return 0
-        self._iterators[shard_id] = response.get("NextShardIterator")
+            response = self._streams.get_records(ShardIterator=self._iterators[shard_id], Limit=1000)
         records = response.get("Records", [])
-        for record in records:
-            self._last_sequence[shard_id] = record["dynamodb"]["SequenceNumber"]
-            if record.get("eventName") == "INSERT" and "NewImage" in record["dynamodb"]:
-                self._deliver_record(record["dynamodb"]["NewImage"])
+        self._deliver_batch(records)  # raises _Stopping: the iterator stays, nothing is checkpointed
+        self._iterators[shard_id] = response.get("NextShardIterator")
+        if records:
+            self._last_sequence[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+            if self._checkpoint is not None and self._stream_arn:
+                # Only shards the stream still lists: trimmed ones drop out of the file.
+                known = {k: v for k, v in self._last_sequence.items() if k in self._iterators}
+                self._checkpoint.save(self._stream_arn, known)
         return len(records)
+
+    def _deliver_batch(self, records: list[dict[str, Any]]) -> None:
+        """Every INSERT of the batch: in order per partition key, partitions in parallel."""
+        by_key: dict[str, list[dict[str, Any]]] = {}
+        for record in records:
+            if record.get("eventName") == "INSERT" and "NewImage" in record["dynamodb"]:
+                key = json.dumps(record["dynamodb"].get("Keys", {}).get("pk"), sort_keys=True)
+                by_key.setdefault(key, []).append(record["dynamodb"]["NewImage"])
+        if self._lanes is None or len(by_key) <= 1:
+            for images in by_key.values():
+                self._deliver_in_order(images)
+            return
+        futures = [self._lanes.submit(self._deliver_in_order, images) for images in by_key.values()]
+        stopping = False
+        for future in futures:
+            try:
+                future.result()
+            except _Stopping:
+                stopping = True
+        if stopping:
+            raise _Stopping()
+
+    def _deliver_in_order(self, images: list[dict[str, Any]]) -> None:
+        for image in images:
+            if self._stop.is_set() and self._thread is not None:
+                raise _Stopping()
+            self._deliver_record(image)
 
     def _reposition(self, shard_id: str) -> str:
         last = self._last_sequence.get(shard_id)
@@ -309,11 +410,12 @@ class Dispatcher:
             return
         for rule in bus.rules_for(envelope):
             self._deliver(rule, envelope)
-        for observer in self._observers:
-            try:
-                observer(envelope)
-            except Exception:  # an observer's failure never stops delivery
-                log.exception("an observer failed on %s", envelope.get("detail-type"))
+        with self._observer_lock:  # lanes deliver in parallel; observers see one envelope at a time
+            for observer in self._observers:
+                try:
+                    observer(envelope)
+                except Exception:  # an observer's failure never stops delivery
+                    log.exception("an observer failed on %s", envelope.get("detail-type"))
 
     def _deliver(self, rule: bus.AgentRule, envelope: dict[str, Any]) -> None:
         detail = envelope["detail"]
@@ -336,7 +438,7 @@ class Dispatcher:
                     envelope["id"],
                     attempt,
                     self._max_attempts,
-                    error_text,
+                    error_text.splitlines()[0] if error_text else "",
                 )
                 if attempt < self._max_attempts:
                     time.sleep(self._backoff * (2 ** (attempt - 1)))
@@ -379,27 +481,29 @@ class Dispatcher:
         )
 
 
-def registry_invoker(
-    registry: Any,
-    *,
-    region: str = "us-east-1",
-    guard: Callable[[], AbstractContextManager[Any]] | None = None,
-) -> AgentInvoker:
-    """Invoke ``functions/agents/handler.py:<rule.handler>(envelope, context)`` via a FunctionRegistry."""
+def registry_invoker(registry: Any, *, region: str = "us-east-1", runner: Any = None) -> AgentInvoker:
+    """Invoke ``functions/agents/handler.py:<rule.handler>(envelope, context)``.
+
+    In ``runner``'s execution environments (the server's process pool), else in this thread.
+    """
 
     from exception_playbooks.routes import AGENT_FUNCTION
 
+    from .environments import InProcessRunner
     from .lambda_runtime import AGENT_TIMEOUT_SECONDS, make_context
 
+    where = runner or InProcessRunner(registry)
+
     def invoke(rule: bus.AgentRule, envelope: dict[str, Any]) -> Any:
-        handler = registry.handler(AGENT_FUNCTION, rule.handler)
         context = make_context(
             registry.function_name(AGENT_FUNCTION, rule.handler),
             timeout_seconds=AGENT_TIMEOUT_SECONDS,
             region=region,
         )
-        with (guard or nullcontext)():
-            return handler(envelope, context)
+        invocation = where.run(AGENT_FUNCTION, rule.handler, envelope, context)
+        if not invocation.ok:
+            raise AgentFailed(invocation.error)
+        return invocation.result
 
     return invoke
 

@@ -10,12 +10,12 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from . import capacity
 from .apigw import (
     HttpRequest,
     HttpResponse,
@@ -26,17 +26,14 @@ from .apigw import (
     parse_proxy_result,
 )
 from .aws_calls import count_aws_calls
-from .lambda_runtime import (
-    API_TIMEOUT_SECONDS,
-    FunctionRegistry,
-    HandlerLoadFailed,
-    HandlerMissing,
-    make_context,
-)
+from .environments import LOAD_FAILED, MISSING, InProcessRunner, Runner
+from .lambda_runtime import API_TIMEOUT_SECONDS, FunctionRegistry, make_context
 
 log = logging.getLogger("local.api")
 
 AWS_CALLS_HEADER = "X-Local-Aws-Calls"
+# The cost headers of an answer given before any handler ran (authorizer, start-up, public docs).
+NO_AWS_COST = ((AWS_CALLS_HEADER, "0"), (capacity.HEADER, "read=0; write=0"))
 
 
 @dataclass(frozen=True)
@@ -59,18 +56,20 @@ class Gateway:
         router: Router | None = None,
         *,
         region: str = "us-east-1",
-        guard: Callable[[], AbstractContextManager[Any]] | None = None,
+        runner: Runner | None = None,
     ):
         self.registry = registry
         self.router = router or Router()
         self.region = region
-        # Entered around each handler run (the shared side of the snapshot lock in the server).
-        self._guard = guard or nullcontext
+        # Where handlers run: the server's execution environments (one request per process at a
+        # time), or this thread (single-threaded tests).
+        self.runner: Runner = runner or InProcessRunner(registry)
 
     def invoke(self, request: HttpRequest, claims: Mapping[str, str] | None) -> HttpResponse:
         """Route, build the proxy event, run the handler; always sets ``X-Local-Aws-Calls``."""
         started = time.monotonic()
         calls = 0
+        units = capacity.CapacityMeter().header_value()
         match = self.router.match(request.method, request.path)
         if match is None:
             response = error_response(404, "NOT_FOUND", f"No route for {request.method} {request.path}")
@@ -91,10 +90,12 @@ class Gateway:
                 timeout_seconds=API_TIMEOUT_SECONDS,
                 region=self.region,
             )
-            with self._guard(), count_aws_calls() as counter:
+            with count_aws_calls() as counter, capacity.measure() as meter:
                 response = self._run(group, event, context)
             calls = counter.total
+            units = meter.header_value()
         response.headers.append((AWS_CALLS_HEADER, str(calls)))
+        response.headers.append((capacity.HEADER, units))
         elapsed_ms = (time.monotonic() - started) * 1000
         log.info(
             "%s %s -> %d (%.0f ms, %d AWS calls)",
@@ -113,23 +114,20 @@ class Gateway:
         return response
 
     def _run(self, group: str, event: dict[str, Any], context: Any) -> HttpResponse:
-        try:
-            handler = self.registry.handler(group)
-        except HandlerMissing as error:
-            return error_response(501, "NOT_IMPLEMENTED", str(error))
-        except HandlerLoadFailed as error:
-            log.error("%s", error)
-            return error_response(502, "HANDLER_IMPORT_FAILED", str(error).splitlines()[0])
-        try:
-            result = handler(event, context)
-        except Exception:
+        invocation = self.runner.run(group, "lambda_handler", event, context)
+        if invocation.outcome == MISSING:
+            return error_response(501, "NOT_IMPLEMENTED", invocation.error)
+        if invocation.outcome == LOAD_FAILED:
+            log.error("%s", invocation.error)
+            return error_response(502, "HANDLER_IMPORT_FAILED", invocation.error.splitlines()[0])
+        if not invocation.ok:
             # In AWS an unhandled error is a 502 from API Gateway; here the traceback is logged too.
-            log.exception("functions/%s raised", group)
+            log.error("functions/%s raised: %s", group, invocation.error)
             return error_response(
                 502, "INTERNAL_ERROR", f"functions/{group} raised an unhandled error (see server log)"
             )
         try:
-            return parse_proxy_result(result)
+            return parse_proxy_result(invocation.result)
         except MalformedProxyResponse as error:
             log.error("functions/%s returned a malformed proxy response: %s", group, error)
             return error_response(502, "MALFORMED_RESPONSE", f"Malformed Lambda proxy response: {error}")

@@ -18,13 +18,30 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .apigw import HttpRequest, HttpResponse, error_response, json_response
 from .auth import InvalidToken, LocalIssuer, TokenRequest, TokenRequestInvalid, authorizer_claims
-from .gateway import AWS_CALLS_HEADER, Gateway
+from .gateway import NO_AWS_COST, Gateway
 from .static import StaticFiles, docs_page, openapi_document
 
 log = logging.getLogger("local.http")
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit; the API's own 256 KiB is the handlers' rule
 PUBLIC_API_PATHS = frozenset({"/api/openapi.json", "/api/docs"})
+LISTEN_BACKLOG = 512
+SUPPORTED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+_ERROR_CODES = {
+    400: "BAD_REQUEST",
+    408: "REQUEST_TIMEOUT",
+    413: "PAYLOAD_TOO_LARGE",
+    414: "URI_TOO_LONG",
+    431: "REQUEST_HEADER_FIELDS_TOO_LARGE",
+    501: "NOT_IMPLEMENTED",
+    505: "HTTP_VERSION_NOT_SUPPORTED",
+}
+
+
+class _BodyRejected(Exception):
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.response = error_response(status, code, message)
 
 
 @dataclass
@@ -59,20 +76,20 @@ class LocalApp:
                 response = error_response(405, "METHOD_NOT_ALLOWED", f"{method} is not allowed on {path}")
             else:
                 response = openapi_document(self.openapi_path) if path.endswith(".json") else docs_page()
-            response.headers.append((AWS_CALLS_HEADER, "0"))
+            response.headers.extend(NO_AWS_COST)
             return response
         if not self.ready.is_set():
             return error_response(
                 503,
                 "STARTING",
                 "The local stack is still starting; retry shortly",
-                headers=[("Retry-After", "1"), (AWS_CALLS_HEADER, "0")],
+                headers=[("Retry-After", "1"), *NO_AWS_COST],
             )
         try:
             claims = self.issuer.verify_header(request.header("Authorization"))
         except InvalidToken as error:
             # API Gateway's authorizer answers before any handler runs.
-            return error_response(401, "UNAUTHORIZED", str(error), headers=[(AWS_CALLS_HEADER, "0")])
+            return error_response(401, "UNAUTHORIZED", str(error), headers=list(NO_AWS_COST))
         return self.gateway.invoke(request, authorizer_claims(claims))
 
     def _local(self, method: str, path: str, request: HttpRequest) -> HttpResponse:
@@ -115,18 +132,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         split = urlsplit(self.path)
-        length_header = self.headers.get("Content-Length")
         try:
-            length = int(length_header) if length_header else 0
-        except ValueError:
-            self._write(error_response(400, "BAD_REQUEST", "Invalid Content-Length"), close=True)
+            body = self._read_body()
+        except _BodyRejected as rejected:
+            self._write(rejected.response, close=True)
             return
-        if length > MAX_BODY_BYTES:
-            self._write(
-                error_response(413, "PAYLOAD_TOO_LARGE", "The request body is over 10 MiB"), close=True
-            )
-            return
-        body = self.rfile.read(length) if length > 0 else b""
         request = HttpRequest(
             method=self.command,
             path=split.path or "/",
@@ -143,6 +153,65 @@ class _Handler(BaseHTTPRequestHandler):
                 500, "LOCAL_STACK_ERROR", "The local stack failed on this request (see its log)"
             )
         self._write(response, head=self.command == "HEAD")
+
+    def _read_body(self) -> bytes:
+        """The body by Content-Length or chunked transfer coding, at most MAX_BODY_BYTES of it."""
+        coding = (self.headers.get("Transfer-Encoding") or "").strip().lower()
+        if coding:
+            if coding != "chunked":
+                raise _BodyRejected(501, "NOT_IMPLEMENTED", f"Transfer-Encoding {coding!r} is not supported")
+            return self._read_chunks()
+        length_header = self.headers.get("Content-Length")
+        try:
+            length = int(length_header) if length_header else 0
+        except ValueError:
+            raise _BodyRejected(400, "BAD_REQUEST", "Invalid Content-Length") from None
+        if length < 0:
+            raise _BodyRejected(400, "BAD_REQUEST", "Invalid Content-Length")
+        if length > MAX_BODY_BYTES:
+            raise _BodyRejected(413, "PAYLOAD_TOO_LARGE", "The request body is over 10 MiB")
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _read_chunks(self) -> bytes:
+        parts: list[bytes] = []
+        total = 0
+        while True:
+            line = self.rfile.readline(1024)
+            try:
+                size = int(line.split(b";", 1)[0].strip(), 16)
+            except ValueError:
+                raise _BodyRejected(400, "BAD_REQUEST", "Malformed chunked request body") from None
+            if size < 0:
+                raise _BodyRejected(400, "BAD_REQUEST", "Malformed chunked request body")
+            if size == 0:
+                # Trailer fields (ignored) up to the empty line that ends the message.
+                while self.rfile.readline(8192) not in (b"\r\n", b"\n", b""):
+                    pass
+                return b"".join(parts)
+            total += size
+            if total > MAX_BODY_BYTES:
+                raise _BodyRejected(413, "PAYLOAD_TOO_LARGE", "The request body is over 10 MiB")
+            chunk = self.rfile.read(size)
+            if len(chunk) < size:
+                raise _BodyRejected(400, "BAD_REQUEST", "The chunked request body ended early")
+            parts.append(chunk)
+            self.rfile.readline(8)  # the CRLF after the chunk
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (bad request line, unknown method, huge headers) in the error shape."""
+        if code == 501 and self.command and not hasattr(self, f"do_{self.command}"):
+            response = error_response(
+                405,
+                "METHOD_NOT_ALLOWED",
+                f"{self.command} is not supported",
+                headers=[("Allow", ", ".join(SUPPORTED_METHODS))],
+            )
+        else:
+            code_name = _ERROR_CODES.get(code, "BAD_REQUEST")
+            response = error_response(code, code_name, message or explain or "The request is malformed")
+        if not getattr(self, "request_version", None) or self.request_version == "HTTP/0.9":
+            self.request_version = "HTTP/1.1"  # answer with a status line and headers, never bare HTML
+        self._write(response, close=True)
 
     def _write(self, response: HttpResponse, *, head: bool = False, close: bool = False) -> None:
         self.send_response(response.status)
@@ -168,6 +237,7 @@ class _Handler(BaseHTTPRequestHandler):
 class LocalHttpServer(ThreadingHTTPServer):
     daemon_threads = True  # open keep-alive connections must not hold up shutdown
     allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG  # socketserver's default (5) resets bursts of new connections
 
 
 def serve(app: LocalApp, host: str, port: int) -> tuple[LocalHttpServer, threading.Thread]:

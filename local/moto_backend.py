@@ -1,17 +1,8 @@
-"""moto for the local stack: in-process (default) or as a threaded server, every call serialised.
+"""moto as the local stack's EventBridge (the bus the notification relay publishes to).
 
-DynamoDB applies each call atomically; moto does not promise that under threads, so both modes
-run one call at a time (a whole TransactWriteItems included):
-
-- ``InProcessMoto`` (default): ``mock_aws`` intercepts every boto3 client of this process; the
-  stub that turns a request into a backend call is wrapped in a lock. No sockets: a call costs
-  about a millisecond instead of a TCP connection and GIL ping-pong with a server thread.
-- ``MotoServer`` (``LOCAL_MOTO=server``): moto's WSGI app on 127.0.0.1 (a free port), wrapped
-  in a lock; clients reach it through AWS_ENDPOINT_URL. Handy for poking at the data with the
-  AWS CLI while the stack runs.
-
-Both also install ``moto_speedups`` (constant-time transactions, fast item reads), which rely on
-the lock.
+DynamoDB is AWS's own DynamoDB Local (``dynamodb_local.py``); only ``PutEvents`` and the bus
+itself come from moto, run as its WSGI server on a free loopback port (clients reach it through
+``AWS_ENDPOINT_URL_EVENTBRIDGE``), one call at a time (each call atomic, as in AWS).
 """
 
 from __future__ import annotations
@@ -19,21 +10,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from typing import Any
 
 log = logging.getLogger("local.moto")
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
-
-
-class MotoBackend(Protocol):
-    @property
-    def endpoint(self) -> str | None: ...
-
-    def start(self) -> str | None: ...
-
-    def stop(self) -> None: ...
 
 
 class SerializedApp:
@@ -54,51 +36,6 @@ class SerializedApp:
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
-
-
-_STUB_LOCK = threading.RLock()
-
-
-def _serialize_in_process_calls() -> None:
-    """Wrap moto's request stub (botocore and ``requests`` paths both go through it) in one lock."""
-    from moto.core.botocore_stubber import BotocoreStubber
-
-    original = BotocoreStubber.process_request
-    if getattr(original, "_local_serialized", False):
-        return
-
-    def process_request(self: Any, request: Any) -> Any:
-        with _STUB_LOCK:
-            return original(self, request)
-
-    process_request._local_serialized = True  # type: ignore[attr-defined]
-    BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
-
-
-class InProcessMoto:
-    def __init__(self) -> None:
-        self._mock: Any = None
-
-    @property
-    def endpoint(self) -> str | None:
-        return None
-
-    def start(self) -> str | None:
-        from moto import mock_aws
-
-        from . import moto_speedups
-
-        _serialize_in_process_calls()
-        moto_speedups.install()
-        self._mock = mock_aws()
-        self._mock.start()
-        log.info("moto running in-process (mock_aws)")
-        return None
-
-    def stop(self) -> None:
-        if self._mock is not None:
-            self._mock.stop()
-            self._mock = None
 
 
 class MotoServer:
@@ -123,9 +60,6 @@ class MotoServer:
         )
         from werkzeug.serving import make_server
 
-        from . import moto_speedups
-
-        moto_speedups.install()
         # moto's request handler logs every call at INFO through werkzeug; keep the console readable.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.app = SerializedApp(DomainDispatcherApplication(create_backend_app))
@@ -134,7 +68,7 @@ class MotoServer:
         )
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-moto", daemon=True)
         self._thread.start()
-        log.info("moto listening on %s", self.endpoint)
+        log.info("moto (EventBridge) listening on %s", self.endpoint)
         return self.endpoint
 
     def stop(self) -> None:
@@ -145,11 +79,3 @@ class MotoServer:
             self._thread.join(5)
         self._server = None
         self._thread = None
-
-
-def make_backend(mode: str) -> MotoBackend:
-    if mode == "server":
-        return MotoServer()
-    if mode in ("", "inprocess", "in-process"):
-        return InProcessMoto()
-    raise ValueError(f"LOCAL_MOTO must be 'inprocess' or 'server', not {mode!r}")

@@ -1,12 +1,16 @@
 """``python -m local.server``: the whole system on 127.0.0.1, no AWS account, no Docker.
 
-One process: moto (in-process by default, calls serialised), the HTTP front door (UI, API
-with the Cognito authorizer emulation, tokens), the stream dispatcher feeding the agents, the
-demo seed, and a state file so data survives restarts. Ctrl-C / SIGTERM stop it cleanly.
+AWS's DynamoDB Local (a child JVM, SQLite files under the state directory: every acknowledged
+write is on disk before the answer), moto for the EventBridge bus, the HTTP front door (UI, API
+with the Cognito authorizer emulation, tokens), the handlers in Lambda-like execution
+environments (worker processes, one request each at a time), the stream dispatcher feeding
+the agents from a durable checkpoint, and the demo seed on an empty database.
+Ctrl-C / SIGTERM stop it cleanly; kill -9 loses nothing that was acknowledged.
 
 Environment: PORT (3000), SEED_DEMO (1; 0 starts empty), LOCAL_STATE_DIR (.local, relative
-to the repository), LOCAL_LOG_LEVEL (INFO), LOCAL_MOTO (inprocess | server: moto on its own
-loopback port, for the AWS CLI), LOCAL_FUNCTIONS_DIR (functions/; the stack's own tests).
+to the repository), LOCAL_LOG_LEVEL (INFO), LOCAL_WORKERS (API execution environments, 1),
+LOCAL_AGENT_WORKERS (agent execution environments, 1), LOCAL_FUNCTIONS_DIR (functions/; the
+stack's own tests).
 """
 
 from __future__ import annotations
@@ -26,13 +30,24 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 REGION = "us-east-1"
-SNAPSHOT_EVERY_SECONDS = 15.0
+DATABASE_DIR = "dynamodb"  # DynamoDB Local's -dbPath inside the state directory
+CHECKPOINT_FILE = "stream-checkpoint.json"
+META_FILE = "meta.json"
+BARRIER_TABLE = "exception-playbooks-local-barrier"  # local only: environments.durability_barrier
+DISPATCH_LANES = 4
 
 log = logging.getLogger("local.server")
 
 
 class StopRequested(BaseException):
     """Raised in the main thread by the signal handler to interrupt startup or the wait."""
+
+
+def _positive(env: dict[str, str], name: str, default: int) -> int:
+    value = int(env.get(name) or default)
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1")
+    return value
 
 
 @dataclass(frozen=True)
@@ -43,7 +58,8 @@ class LocalConfig:
     repo_root: Path = REPO_ROOT
     log_level: str = "INFO"
     functions_dir: Path = REPO_ROOT / "functions"
-    moto_mode: str = "inprocess"
+    workers: int = 1
+    agent_workers: int = 1
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> LocalConfig:
@@ -63,21 +79,25 @@ class LocalConfig:
             state_dir=state_dir,
             log_level=env.get("LOCAL_LOG_LEVEL", "INFO"),
             functions_dir=functions_dir,
-            moto_mode=env.get("LOCAL_MOTO", "inprocess").strip().lower(),
+            # One environment each by default: warm, they see their own writes in their caches
+            # (packs are cached 30 s per environment), so the docs' examples and the cost budgets
+            # of a warm function hold as written. More environments run requests (or agent
+            # deliveries) in parallel, each with its own caches, as separate Lambda environments.
+            workers=_positive(env, "LOCAL_WORKERS", 1),
+            agent_workers=_positive(env, "LOCAL_AGENT_WORKERS", 1),
         )
 
     @property
-    def state_file(self) -> Path:
-        from .persistence import STATE_FILE
-
-        return self.state_dir / STATE_FILE
+    def database_dir(self) -> Path:
+        return self.state_dir / DATABASE_DIR
 
 
-def configure_aws_environment(endpoint: str | None) -> None:
-    """Point every boto3 client of this process (the handlers' included) at moto, and nothing else.
+def configure_aws_environment(dynamodb: str | None, events: str | None = None) -> None:
+    """Point every boto3 client of this process and its workers at the local services, nothing else.
 
     Profiles and config files are switched off so a developer's real AWS setup can never be used;
-    with in-process moto there is no endpoint and none may be inherited either.
+    no endpoint may be inherited either: DynamoDB (and its streams) go to DynamoDB Local, the
+    event bus to moto.
     """
     for name in (
         "AWS_PROFILE",
@@ -85,10 +105,16 @@ def configure_aws_environment(endpoint: str | None) -> None:
         "AWS_SESSION_TOKEN",
         "AWS_SECURITY_TOKEN",
         "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
+        "AWS_ENDPOINT_URL_EVENTBRIDGE",
     ):
         os.environ.pop(name, None)
-    if endpoint:
-        os.environ["AWS_ENDPOINT_URL"] = endpoint
+    if dynamodb:
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB_STREAMS"] = dynamodb
+    if events:
+        os.environ["AWS_ENDPOINT_URL_EVENTBRIDGE"] = events
     os.environ.update(
         {
             "AWS_ACCESS_KEY_ID": "testing",
@@ -116,6 +142,24 @@ def configure_aws_environment(endpoint: str | None) -> None:
         os.environ.setdefault(name, value)
 
 
+def load_meta(state_dir: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((state_dir / META_FILE).read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def save_meta(state_dir: Path, meta: dict[str, Any]) -> None:
+    path = state_dir / META_FILE
+    temporary = path.with_name(f".{META_FILE}.tmp")
+    with open(temporary, "w") as handle:
+        json.dump(meta, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
 class LocalStack:
     """Owns every part of the running stack; ``start`` brings it up, ``stop`` takes it down."""
 
@@ -123,102 +167,122 @@ class LocalStack:
         self.config = config
         self.ready = threading.Event()
         self.started_in: float | None = None
-        self.restored: dict[str, int] | None = None
+        self.existing_items = 0  # items found in the state table at start (0: a new database)
         self.seed_reports: list[Any] = []
-        self._stop_snapshots = threading.Event()
-        self._dirty = threading.Event()
-        self._moto: Any = None
+        self._lock: Any = None
+        self._database: Any = None
+        self._events_server: Any = None
+        self._api_runner: Any = None
+        self._agent_runner: Any = None
         self._http: Any = None
         self._dispatcher: Any = None
         self._sla_timer: Any = None
-        self._snapshotter: threading.Thread | None = None
         self._dynamodb: Any = None
         self._settings: Any = None
-        self._guard: Any = None
         self._meta: dict[str, Any] = {}
         self._stopped = False
-        self._persist = True
 
     # ------------------------------------------------------------------ start
 
     def start(self) -> None:
+        from .statedir import StateDirLock
+
         started = time.monotonic()
+        lock = StateDirLock(self.config.state_dir)
+        lock.acquire()  # raises StateDirInUse: nothing else is started
+        self._lock = lock
+        self._meta = load_meta(self.config.state_dir)
         self._start_aws()
-        state = self._restore()
-        gateway, registry = self._serve(restored=state is not None)
-        log.info("moto, tables and HTTP up in %.1f s", time.monotonic() - started)
-        if self.config.seed_demo and state is None:
-            # Before the dispatcher thread: the seed drains the stream itself, one writer at a time,
-            # so the demo timelines come out the same on every run.
+        log.info("DynamoDB Local, tables and workers up in %.1f s", time.monotonic() - started)
+        gateway = self._serve()
+        if self._needs_seed():
             seeding = time.monotonic()
             self._seed(gateway)
             log.info("demo seed done in %.1f s", time.monotonic() - seeding)
-        else:
-            # Import the handlers off the request path (~1 s), so the first click is not slow.
-            threading.Thread(target=registry.warm, args=(_api_and_agent_groups(),), daemon=True).start()
-        if state is None:
-            self._meta["seeded_demo"] = self._meta.get("seed") == "complete"
         self._dispatcher.start()
         self._sla_timer.start()
-        self._snapshotter = threading.Thread(target=self._snapshot_loop, name="local-snapshots", daemon=True)
-        self._snapshotter.start()
         self.started_in = time.monotonic() - started
         self.ready.set()
 
     def _start_aws(self) -> None:
-        from . import aws_calls
-        from .moto_backend import make_backend
+        from . import aws_calls, capacity
+        from .dynamodb_local import DynamoDBLocal
+        from .environments import ProcessPoolRunner
+        from .moto_backend import MotoServer
 
         # Before any client exists: every client created from here on is counted.
         aws_calls.install()
+        capacity.install()
         aws_calls.add_listener(self._on_aws_call)
-        self._moto = make_backend(self.config.moto_mode)
-        # Fake credentials first: moto must never see a developer's real profile.
+        # Fake credentials first: nothing may ever see a developer's real profile.
         configure_aws_environment(None)
-        configure_aws_environment(self._moto.start())
+        self._database = DynamoDBLocal(
+            db_path=self.config.database_dir,
+            shared_db=True,
+            log_path=self.config.state_dir / "dynamodb-local.log",
+            keep_fds=(self._lock.fd,),
+        )
+        endpoint = self._database.launch()  # the JVM boots while the workers load the handlers
+        self._events_server = MotoServer()
+        configure_aws_environment(endpoint, self._events_server.start())
+        os.environ["LOCAL_FUNCTIONS_DIR"] = str(self.config.functions_dir)
+        os.environ["LOCAL_BARRIER_TABLE"] = BARRIER_TABLE  # see environments.durability_barrier
+        self._api_runner = ProcessPoolRunner(self.config.workers, name="API")
+        self._agent_runner = ProcessPoolRunner(self.config.agent_workers, name="agent")
+        self._api_runner.start()
+        self._agent_runner.start()
+        self._database.wait_until_ready()
 
         import boto3
         from exception_playbooks.config import reset_settings, settings
 
-        from .tables import create_event_bus, create_tables
+        from .tables import create_barrier_table, create_event_bus, create_tables
 
         reset_settings()
         self._settings = settings()
         self._dynamodb = boto3.client("dynamodb", region_name=REGION)
+        if self._meta.get("seed") == "running":
+            # The last start crashed half-way through the demo seed: start that database over.
+            log.warning("the previous demo seed did not finish; starting from an empty database")
+            self._drop_tables()
+            self._meta = {}
         create_tables(self._dynamodb, self._settings)
+        create_barrier_table(self._dynamodb, BARRIER_TABLE)
         create_event_bus(boto3.client("events", region_name=REGION), self._settings)
+        scan = self._dynamodb.scan(TableName=self._settings.state_table, Limit=1, Select="COUNT")
+        self.existing_items = int(scan.get("Count", 0))
 
-    def _restore(self) -> dict[str, Any] | None:
-        from . import persistence
+    def _drop_tables(self) -> None:
+        for table in (self._settings.state_table, self._settings.events_table):
+            try:
+                self._dynamodb.delete_table(TableName=table)
+            except self._dynamodb.exceptions.ResourceNotFoundException:
+                continue
+        (self.config.state_dir / CHECKPOINT_FILE).unlink(missing_ok=True)
 
-        state = persistence.load(self.config.state_file)
-        if state is not None:
-            self.restored = persistence.restore(self._dynamodb, self._settings, state)
-            self._meta = dict(state.get("meta", {}))
-            log.info("restored %s from %s", self.restored, self.config.state_file)
-        return state
+    def _needs_seed(self) -> bool:
+        return self.config.seed_demo and self.existing_items == 0
 
-    def _serve(self, *, restored: bool) -> tuple[Any, Any]:
-        """Handlers, dispatcher (not started yet) and the HTTP server (answering 503 until ready)."""
+    def _serve(self) -> Any:
+        """Gateway, dispatcher (not started yet) and the HTTP server (answering 503 until ready)."""
         from .auth import LocalIssuer, load_or_create_secret
-        from .dispatcher import Dispatcher, registry_invoker, streams_client
+        from .dispatcher import Checkpoint, Dispatcher, registry_invoker, streams_client
         from .gateway import Gateway
         from .http_server import LocalApp, serve
         from .lambda_runtime import FunctionRegistry
-        from .rwlock import ReadWriteLock
         from .static import StaticFiles
 
-        self._guard = ReadWriteLock()
         self._sla_timer = _sla_timer(self.config.state_dir)  # local/sla_timer.py
+        # Here only for function names: the handlers run in the execution environments.
         registry = FunctionRegistry(self.config.functions_dir)
-        gateway = Gateway(registry, region=REGION, guard=self._guard.shared)
+        gateway = Gateway(registry, region=REGION, runner=self._api_runner)
         dispatcher = Dispatcher(
             dynamodb=self._dynamodb,
             streams=streams_client(region_name=REGION),
             events_table=self._settings.events_table,
-            invoke=registry_invoker(registry, region=REGION, guard=self._guard.shared),
-            # Restored events were delivered before the restart; only new ones are.
-            start_at="LATEST" if restored else "TRIM_HORIZON",
+            invoke=registry_invoker(registry, region=REGION, runner=self._agent_runner),
+            checkpoint=Checkpoint(self.config.state_dir / CHECKPOINT_FILE),
+            lanes=DISPATCH_LANES,
             region=REGION,
             observers=(self._sla_timer.observe,),
         )
@@ -233,24 +297,25 @@ class LocalStack:
             deliveries=lambda: [d.as_dict() for d in dispatcher.deliveries],
         )
         self._http, _ = serve(app, HOST, self.config.port)
-        return gateway, registry
+        return gateway
 
     def _seed(self, gateway: Any) -> None:
         from .seed import SeedAborted, seed
 
-        # A half-seeded state must never be saved (also not when Ctrl-C interrupts the seed):
-        # the next start would restore it instead of seeding again.
-        self._persist = False
+        # Marked first: a crash half-way leaves "running", and the next start seeds afresh.
+        self._meta["seed"] = "running"
+        save_meta(self.config.state_dir, self._meta)
         try:
+            # Before the dispatcher thread: the seed drains the stream itself, one writer at a
+            # time, so the demo timelines come out the same on every run.
             self.seed_reports = seed(gateway, self._dispatcher.drain)
         except SeedAborted as error:
             self._meta["seed"] = "failed"
             log.error("demo seed stopped: %s", error)
-            log.error("running without (complete) demo data; this run's data will not be kept")
-            return
-        self._meta["seed"] = "complete"
-        self._persist = True
-        self.save_state()
+            log.error("running without (complete) demo data")
+        else:
+            self._meta["seed"] = "complete"
+        save_meta(self.config.state_dir, self._meta)
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -260,50 +325,35 @@ class LocalStack:
     def port(self) -> int:
         return int(self._http.server_address[1]) if self._http is not None else self.config.port
 
-    # ------------------------------------------------------------------ state
-
     def _on_aws_call(self, service: str, operation: str) -> None:
         from .aws_calls import DYNAMODB_WRITES
 
-        if service == "dynamodb" and operation in DYNAMODB_WRITES:
-            self._dirty.set()
-            if self._dispatcher is not None:
-                self._dispatcher.notify()
-
-    def save_state(self) -> None:
-        """Snapshot both tables while no handler or agent runs (exclusive guard)."""
-        from . import persistence
-
-        if self._dynamodb is None or self._guard is None or not self._persist:
-            return
-        with self._guard.exclusive():
-            self._dirty.clear()
-            data = persistence.snapshot(self._dynamodb, self._settings, self._meta)
-        persistence.save(self.config.state_file, data)
-
-    def _snapshot_loop(self) -> None:
-        while not self._stop_snapshots.wait(SNAPSHOT_EVERY_SECONDS):
-            if self._dirty.is_set():
-                try:
-                    self.save_state()
-                except Exception:
-                    log.exception("saving the state snapshot failed")
+        if service == "dynamodb" and operation in DYNAMODB_WRITES and self._dispatcher is not None:
+            self._dispatcher.notify()  # deliver in milliseconds rather than at the next poll
 
     # ------------------------------------------------------------------ stop
 
     def stop(self) -> None:
-        """Stop accepting requests, deliver what is committed, save, then stop moto. Idempotent."""
+        """Stop taking requests, finish the deliveries running now, stop the children. Idempotent.
+
+        Nothing needs saving: every write is in DynamoDB Local's files when it is acknowledged,
+        and events not yet delivered are after the dispatcher's checkpoint (delivered after the
+        next start). The state-directory lock is released last.
+        """
         if self._stopped:
             return
         self._stopped = True
         self.ready.clear()
-        self._stop_snapshots.set()
         steps = [
             ("HTTP server", self._stop_http),
-            ("dispatcher", self._stop_dispatcher),
+            ("dispatcher", self._dispatcher.stop if self._dispatcher is not None else None),
             ("sla timer", lambda: self._sla_timer is not None and self._sla_timer.stop()),
-            ("state snapshot", self.save_state),
-            ("moto", self._moto.stop if self._moto is not None else None),
+            ("API workers", self._api_runner.stop if self._api_runner is not None else None),
+            ("agent workers", self._agent_runner.stop if self._agent_runner is not None else None),
+            ("fork server", self._stop_fork_server),
+            ("EventBridge (moto)", self._events_server.stop if self._events_server is not None else None),
+            ("DynamoDB Local", self._database.stop if self._database is not None else None),
+            ("state directory lock", self._lock.release if self._lock is not None else None),
         ]
         for name, step in steps:
             if step is None:
@@ -312,21 +362,17 @@ class LocalStack:
                 step()
             except Exception:
                 log.exception("stopping the %s failed", name)
-        if self._snapshotter is not None:
-            self._snapshotter.join(2)
 
     def _stop_http(self) -> None:
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()
 
-    def _stop_dispatcher(self) -> None:
-        if self._dispatcher is not None:
-            self._dispatcher.stop()
-            try:
-                self._dispatcher.drain(5.0)
-            except TimeoutError:
-                log.warning("some committed events were not delivered before shutdown")
+    @staticmethod
+    def _stop_fork_server() -> None:
+        from .environments import stop_fork_server
+
+        stop_fork_server()
 
 
 def _sla_timer(state_dir: Path) -> Any:
@@ -354,11 +400,11 @@ def banner(stack: LocalStack) -> str:
         f"  UI        {url}/",
         f"  API       {url}/api  (docs: {url}/api/docs)",
         f"  Health    {url}/healthz",
-        f"  State     {stack.config.state_file}"
-        + (f" (restored {sum(stack.restored.values())} items)" if stack.restored else ""),
+        f"  State     {stack.config.state_dir} (DynamoDB Local files; crash-safe)"
+        + (" (existing data kept)" if stack.existing_items else ""),
     ]
     tenants = load_tenants()
-    if stack.meta.get("seeded_demo"):
+    if stack.meta.get("seed") == "complete":
         lines.append("")
         lines.append("Demo tenants and users (no passwords locally; pick one on the sign-in screen):")
         for tenant in tenants:
@@ -399,6 +445,8 @@ def _configure_logging(level: str) -> None:
 
 
 def main() -> int:
+    from .statedir import StateDirInUse
+
     config = LocalConfig.from_env()
     _configure_logging(config.log_level)
     stack = LocalStack(config)
@@ -420,7 +468,7 @@ def main() -> int:
             time.sleep(3600)
     except StopRequested as reason:
         print(f"\nStopping ({reason}) ...", flush=True)
-    except OSError as error:  # typically: the port is taken
+    except (OSError, StateDirInUse) as error:  # typically: the port is taken, or the state dir
         log.error("cannot start: %s", error)
         return 1
     except Exception:
@@ -434,8 +482,8 @@ def main() -> int:
 
 if __name__ == "__main__":
     exit_code = main()
-    # Everything is stopped and saved by now. Skip interpreter finalisation, which can spend
-    # seconds collecting moto's object graph, so Ctrl-C gives the prompt back at once.
+    # Everything is stopped by now. Skip interpreter finalisation, which can spend seconds
+    # collecting moto's object graph, so Ctrl-C gives the prompt back at once.
     sys.stdout.flush()
     sys.stderr.flush()
     logging.shutdown()

@@ -82,6 +82,20 @@ def create_tables(dynamodb_client: Any, settings: Settings) -> dict[str, str]:
     }
 
 
+def create_barrier_table(dynamodb_client: Any, name: str) -> None:
+    """The local stack's one-item table that ``local.environments.durability_barrier`` writes."""
+    if name in _table_names(dynamodb_client):
+        return
+    dynamodb_client.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+    )
+    waiter = dynamodb_client.get_waiter("table_exists")
+    waiter.wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+
+
 def create_event_bus(events_client: Any, settings: Settings) -> str:
     """Create the custom EventBridge bus (NotificationRequested is published there); returns its ARN."""
     try:

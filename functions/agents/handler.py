@@ -22,6 +22,7 @@ from exception_playbooks.agents import (
     Trigger,
     notification_relay,
     parse_trigger,
+    stats,
 )
 from exception_playbooks.agents.base import Agent
 from exception_playbooks.config import settings
@@ -87,3 +88,4 @@ policy_handler = _lambda(PolicyAgent.name, _agent(PolicyAgent))
 resolution_handler = _lambda(ResolutionAgent.name, _agent(ResolutionAgent))
 feedback_handler = _lambda(FeedbackAgent.name, _agent(FeedbackAgent))
 notification_relay_handler = _lambda(notification_relay.NAME, notification_relay.relay)
+stats_counter_handler = _lambda(stats.NAME, lambda trigger: stats.count(repositories(), trigger))

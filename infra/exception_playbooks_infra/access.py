@@ -64,16 +64,18 @@ def _actions(*actions: str) -> frozenset[str]:
 API_ACCESS: dict[str, FunctionAccess] = {
     "exceptions": FunctionAccess(
         state=TableAccess(
-            _actions(GET_ITEM, PUT_ITEM, UPDATE_ITEM, BATCH_GET_ITEM, CONDITION_CHECK_ITEM),
+            # Query on the table: a PATCH that re-matches reads candidate summaries by key
+            _actions(GET_ITEM, PUT_ITEM, UPDATE_ITEM, BATCH_GET_ITEM, QUERY, CONDITION_CHECK_ITEM),
             query_indexes=(BY_TENANT_INDEX,),
         ),
         events=TableAccess(_actions(PUT_ITEM, QUERY)),
     ),
     "status": FunctionAccess(state=TableAccess(_actions(GET_ITEM))),
     "match": FunctionAccess(
+        # BatchGetItem: the exception with the catalogue stamps; Query: candidate summaries by key
         state=TableAccess(
-            # BatchGetItem: the exception with the packs head (decisions use the policy in force)
-            _actions(GET_ITEM, BATCH_GET_ITEM, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM),
+            # (the same BatchGetItem carries the packs head: decisions use the policy in force)
+            _actions(GET_ITEM, BATCH_GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM),
             query_indexes=(BY_TENANT_INDEX,),
         ),
         events=TableAccess(_actions(PUT_ITEM, QUERY)),
@@ -84,7 +86,8 @@ API_ACCESS: dict[str, FunctionAccess] = {
     ),
     "playbooks": FunctionAccess(
         state=TableAccess(
-            # DeleteItem: drafts (deleted, or consumed by publishing in the same transaction).
+            # DeleteItem: drafts (deleted, or consumed by publishing), a deactivated playbook's
+            # candidate summary (in the deactivating transaction).
             # BatchGetItem: a pack write reads LATEST with the packs head (generation).
             _actions(
                 GET_ITEM, BATCH_GET_ITEM, PUT_ITEM, UPDATE_ITEM, DELETE_ITEM, QUERY, CONDITION_CHECK_ITEM
@@ -95,8 +98,10 @@ API_ACCESS: dict[str, FunctionAccess] = {
 }
 
 AGENT_ACCESS = FunctionAccess(
+    # BatchGetItem + Query on the table: matching agents read the exception with the catalogue
+    # stamps and the packs head, then candidate summaries by key
     state=TableAccess(
-        _actions(GET_ITEM, BATCH_GET_ITEM, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM),
+        _actions(GET_ITEM, BATCH_GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM),
         query_indexes=(BY_TENANT_INDEX,),
     ),
     events=TableAccess(_actions(PUT_ITEM, QUERY)),

@@ -286,3 +286,11 @@ def invoke(handler: ModuleType, name: str, event: TimelineEvent) -> dict[str, An
         envelope_of(event), make_context(f"agents-{rule.handler}", timeout_seconds=60)
     )
     return result
+
+
+def count_stats(handler: ModuleType, repos: Repositories, exception_id: str = "EX-1") -> None:
+    """Deliver the exception's timeline to the StatsCounter (the bus does it in production)."""
+    rule = next(r for r in bus.AGENTS if r.name == "StatsCounter")
+    for event in timeline(repos, exception_id):
+        if event.event_type in rule.event_types:
+            invoke(handler, rule.name, event)

@@ -149,7 +149,9 @@ def test_a_lost_response_after_commit_is_not_written_twice(
 def _concurrently(
     repos: Repositories, monkeypatch: pytest.MonkeyPatch, write: Callable[[], object], times: int
 ) -> None:
-    """Make another writer commit right after each of the agent's next ``times`` exception reads."""
+    """Make another writer commit right after each of the agent's next ``times`` exception reads
+    (``get_with``: every agent reads the exception with the packs head, and the catalogue stamps
+    when it matches)."""
     original = repos.exceptions.get_with
     left = [times]
     writing = [False]

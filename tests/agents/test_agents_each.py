@@ -17,6 +17,7 @@ from .support import (
     FakeClock,
     FakePublisher,
     complete_step,
+    count_stats,
     create_exception,
     invoke,
     last_of,
@@ -140,6 +141,8 @@ def test_policy_assigns_the_best_compliant_playbook_in_one_transaction(
         1,
         "in_progress",
     )
+    assert seeded.stats.get(TENANT, STANDARD)["runs_started"] == 0  # counted from the timeline
+    assert invoke(handler, "StatsCounter", started)["status"] == "written"
     assert seeded.stats.get(TENANT, STANDARD)["runs_started"] == 1
 
 
@@ -306,6 +309,7 @@ def test_feedback_captures_the_run_and_updates_stats(
         "actors": ["human:alice"],
         "trigger_event_id": completed.event_id,
     }
+    count_stats(handler, seeded)
     stats = seeded.stats.get(TENANT, STANDARD)
     assert stats["runs_started"] == 1 and stats["runs_completed"] == 1
     assert stats["steps_completed"] == 3 and stats["steps_skipped"] == 1

@@ -24,7 +24,7 @@ from tests.ui.support import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, Api, LocalStack
 
 AWS_CALLS_HEADER = "X-Local-Aws-Calls"
 
-# The local stack pauses requests briefly while it snapshots its state: allow for that.
+# Allow for a busy machine (the local stack runs a JVM and worker processes next to the browser).
 expect.set_options(timeout=10_000)
 
 _STATUS_PATH = re.compile(r"^/api/exceptions/[^/]+/playbook$")

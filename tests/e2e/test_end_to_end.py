@@ -74,6 +74,7 @@ pytestmark = pytest.mark.slow
 # ARCHITECTURE.md cost budgets (warm, + one GetItem on a playbook-version cache miss).
 BUDGETS = {"status": 2, "complete": 3}
 AGENT_BUDGET = 3  # AWS calls of an agent handling one event
+COLD_PACK_READS = 2  # policy + domain pack, read once per execution environment
 AGENT_TIMEOUT_S = 20.0
 
 DOMAIN = "Settlements"
@@ -626,5 +627,11 @@ def check_agent_deliveries(run: Run) -> None:
     for d in deliveries:
         print(f"  delivery {d['agent']:<16} {d['event_type']:<22} ok={d['ok']} aws_calls={d['aws_calls']}")
     assert deliveries and all(d["ok"] for d in deliveries), deliveries
-    over = [d for d in deliveries if d["aws_calls"] > AGENT_BUDGET]
+    # The first delivery reaches a cold agent environment (a fresh Lambda one in AWS): it reads the
+    # policy and domain packs, which later deliveries find in its cache.
+    over = [
+        d
+        for i, d in enumerate(deliveries)
+        if d["aws_calls"] > AGENT_BUDGET + (COLD_PACK_READS if i == 0 else 0)
+    ]
     assert not over, f"agent deliveries over {AGENT_BUDGET} AWS calls: {over}"

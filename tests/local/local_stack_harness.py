@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 import urllib.error
 import urllib.request
@@ -19,6 +20,92 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# Stand-in handlers: the stack's machinery (authorizer, proxy events, call counting, the stream
+# dispatcher, durability) proven independently of the real handlers. STANDIN_AGENT_DELAY (seconds),
+# or "delay" in the created exception, slows the triage agent down, to build a backlog.
+EXCEPTIONS_HANDLER = """
+import json
+import os
+import time
+
+import boto3
+
+DDB = boto3.client("dynamodb")
+STATE, EVENTS = os.environ["STATE_TABLE"], os.environ["EVENTS_TABLE"]
+
+
+def _answer(status, body):
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+
+
+def lambda_handler(event, context):
+    claims = event["requestContext"]["authorizer"]["claims"]
+    tenant = claims["custom:tenant_id"]
+    if event["httpMethod"] == "GET" and event["resource"] == "/api/exceptions":
+        return _answer(200, {"claims": claims, "event": event})
+    if event["httpMethod"] == "POST":
+        body = json.loads(event["body"])
+        exception_id = body["exception_id"]
+        pk = f"T#{tenant}#EX#{exception_id}"
+        DDB.transact_write_items(TransactItems=[
+            {"Put": {"TableName": STATE, "Item": {"pk": {"S": pk}, "sk": {"S": "EXCEPTION"},
+                                                   "fail": {"BOOL": bool(body.get("fail"))}}}},
+            {"Put": {"TableName": EVENTS, "Item": {
+                "pk": {"S": pk}, "seq": {"N": "1"}, "tenant_id": {"S": tenant},
+                "event_id": {"S": exception_id + "-1"}, "event_type": {"S": "ExceptionCreated"},
+                "exception_id": {"S": exception_id}, "actor_type": {"S": "human"},
+                "actor_id": {"S": claims["cognito:username"]},
+                "created_at": {"S": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())},
+                "payload": {"M": {"fail": {"BOOL": bool(body.get("fail"))},
+                                    "delay": {"N": str(body.get("delay", 0))}}}}}},
+        ])
+        return _answer(201, {"exception_id": exception_id})
+    exception_id = event["pathParameters"]["exception_id"]
+    key = {"pk": {"S": f"T#{tenant}#EX#{exception_id}"}, "sk": {"S": "EXCEPTION"}}
+    item = DDB.get_item(TableName=STATE, Key=key)
+    if "Item" not in item:
+        return _answer(404, {"code": "NOT_FOUND", "message": "no such exception"})
+    return _answer(200, {"triaged_by": item["Item"].get("triaged_by", {}).get("S")})
+"""
+
+AGENTS_HANDLER = """
+import os
+import time
+
+import boto3
+
+DDB = boto3.client("dynamodb")
+STATE = os.environ["STATE_TABLE"]
+
+
+def triage_handler(event, context):
+    detail = event["detail"]
+    delay = float(detail["payload"].get("delay", 0))
+    time.sleep(max(float(os.environ.get("STANDIN_AGENT_DELAY") or 0), delay))
+    if detail["payload"].get("fail"):
+        raise RuntimeError("triage cannot handle this one")
+    DDB.update_item(
+        TableName=STATE,
+        Key={"pk": {"S": f"T#{detail['tenant_id']}#EX#{detail['exception_id']}"}, "sk": {"S": "EXCEPTION"}},
+        UpdateExpression="SET triaged_by = :who",
+        ExpressionAttributeValues={":who": {"S": context.function_name}},
+    )
+
+
+def policy_handler(event, context):
+    pass
+
+
+resolution_handler = feedback_handler = notification_relay_handler = policy_handler
+"""
+
+
+def write_stand_in_functions(root: Path) -> Path:
+    for group, source in (("exceptions", EXCEPTIONS_HANDLER), ("agents", AGENTS_HANDLER)):
+        (root / group).mkdir(parents=True, exist_ok=True)
+        (root / group / "handler.py").write_text(textwrap.dedent(source))
+    return root
 
 
 def free_port() -> int:
@@ -69,6 +156,12 @@ class Response:
     def aws_calls(self) -> int:
         return int(self.headers["X-Local-Aws-Calls"])
 
+    @property
+    def capacity(self) -> dict[str, float]:
+        """``X-Local-Aws-Capacity: read=R; write=W`` as ``{"read": R, "write": W}``."""
+        pairs = (part.strip().split("=") for part in self.headers["X-Local-Aws-Capacity"].split(";"))
+        return {name: float(value) for name, value in pairs}
+
 
 class StackProcess:
     def __init__(
@@ -78,7 +171,9 @@ class StackProcess:
         seed: bool = False,
         functions_dir: Path | None = None,
         port: int | None = None,
+        env: dict[str, str] | None = None,
     ):
+        self.extra_env = dict(env or {})
         self.state_dir = state_dir
         self.seed = seed
         self.functions_dir = functions_dir
@@ -102,6 +197,7 @@ class StackProcess:
         )
         if self.functions_dir is not None:
             env["LOCAL_FUNCTIONS_DIR"] = str(self.functions_dir)
+        env.update(self.extra_env)
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child, closed in stop()
         started = time.monotonic()
         self.process = subprocess.Popen(
@@ -151,6 +247,15 @@ class StackProcess:
             raise AssertionError(f"orphan processes left behind: {leftovers}")
         return int(process.returncode)
 
+    def crash(self) -> None:
+        """kill -9 the whole process group (stack, JVM, workers) at once, as a power cut would."""
+        if self.process is None:
+            return
+        process, self.process = self.process, None
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+        self._log.close()
+
     def log(self) -> str:
         try:
             return self.log_path.read_text(errors="replace")
@@ -181,6 +286,27 @@ class StackProcess:
                 return Response(response.status, dict(response.headers.items()), response.read())
         except urllib.error.HTTPError as error:
             return Response(error.code, dict(error.headers.items()), error.read())
+
+    def raw(self, data: bytes, timeout: float = 10.0) -> Response:
+        """Send bytes as they are (malformed requests included); parse the one answer."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as sock:
+            sock.sendall(data)
+            received = b""
+            while b"\r\n\r\n" not in received:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                received += chunk
+            head, _, body = received.partition(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+            length = int(headers.get("Content-Length", "0"))
+            while len(body) < length:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                body += chunk
+        return Response(int(lines[0].split()[1]), headers, body)
 
     def get(self, path: str, token: str | None = None) -> Response:
         return self.request("GET", path, token=token)

@@ -1,16 +1,14 @@
-"""local.server configuration and environment, and the snapshot lock (local.rwlock)."""
+"""local.server configuration and environment, and the state-directory lock (local.statedir)."""
 
 from __future__ import annotations
 
 import os
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from local.rwlock import ReadWriteLock
 from local.server import REPO_ROOT, LocalConfig, configure_aws_environment
+from local.statedir import StateDirInUse, StateDirLock
 
 
 def test_defaults() -> None:
@@ -18,9 +16,9 @@ def test_defaults() -> None:
     assert config.port == 3000
     assert config.seed_demo is True
     assert config.state_dir == REPO_ROOT / ".local"
-    assert config.state_file == REPO_ROOT / ".local" / "state.json"
+    assert config.database_dir == REPO_ROOT / ".local" / "dynamodb"
     assert config.functions_dir == REPO_ROOT / "functions"
-    assert config.moto_mode == "inprocess"
+    assert (config.workers, config.agent_workers) == (1, 1)
 
 
 @pytest.mark.parametrize(
@@ -35,19 +33,21 @@ def test_overrides(tmp_path: Path) -> None:
         {
             "PORT": "4100",
             "LOCAL_STATE_DIR": str(tmp_path),
-            "LOCAL_MOTO": "Server",
+            "LOCAL_WORKERS": "2",
             "LOCAL_FUNCTIONS_DIR": "/x",
         }
     )
-    assert (config.port, config.state_dir, config.moto_mode, config.functions_dir) == (
+    assert (config.port, config.state_dir, config.workers, config.functions_dir) == (
         4100,
         tmp_path,
-        "server",
+        2,
         Path("/x"),
     )
     assert LocalConfig.from_env({"LOCAL_STATE_DIR": "tmp/state"}).state_dir == REPO_ROOT / "tmp" / "state"
     with pytest.raises(ValueError):
         LocalConfig.from_env({"PORT": "70000"})
+    with pytest.raises(ValueError):
+        LocalConfig.from_env({"LOCAL_WORKERS": "0"})
 
 
 def test_aws_environment_never_reaches_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -81,47 +81,25 @@ def test_aws_environment_never_reaches_real_aws(monkeypatch: pytest.MonkeyPatch)
     assert os.environ["AWS_CONFIG_FILE"] == os.devnull
     assert os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] == "disabled"
     assert os.environ["STATE_TABLE"] == "mine"  # an explicit table name wins
-    configure_aws_environment("http://127.0.0.1:5555")
-    assert os.environ["AWS_ENDPOINT_URL"] == "http://127.0.0.1:5555"
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", os.environ.get("AWS_ENDPOINT_URL_DYNAMODB", ""))
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB_STREAMS", "")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_EVENTBRIDGE", "")
+    configure_aws_environment("http://127.0.0.1:5555", "http://127.0.0.1:5556")
+    assert os.environ["AWS_ENDPOINT_URL_DYNAMODB"] == "http://127.0.0.1:5555"
+    assert os.environ["AWS_ENDPOINT_URL_DYNAMODB_STREAMS"] == "http://127.0.0.1:5555"
+    assert os.environ["AWS_ENDPOINT_URL_EVENTBRIDGE"] == "http://127.0.0.1:5556"
+    assert "AWS_ENDPOINT_URL" not in os.environ
 
 
-def test_exclusive_waits_for_readers_and_blocks_new_ones() -> None:
-    lock = ReadWriteLock()
-    order: list[str] = []
-    reader_in = threading.Event()
-    release_reader = threading.Event()
-
-    def reader(name: str, hold: threading.Event | None) -> None:
-        with lock.shared():
-            order.append(f"{name}-in")
-            reader_in.set()
-            if hold is not None:
-                hold.wait(5)
-        order.append(f"{name}-out")
-
-    def writer() -> None:
-        with lock.exclusive():
-            order.append("writer")
-
-    first = threading.Thread(target=reader, args=("r1", release_reader))
-    first.start()
-    assert reader_in.wait(5)
-    writing = threading.Thread(target=writer)
-    writing.start()
-    time.sleep(0.05)
-    late = threading.Thread(target=reader, args=("r2", None))
-    late.start()
-    time.sleep(0.05)
-    assert order == ["r1-in"]  # the writer waits for r1; r2 waits behind the queued writer
-    release_reader.set()
-    for thread in (first, writing, late):
-        thread.join(5)
-    assert order == ["r1-in", "r1-out", "writer", "r2-in", "r2-out"]
-
-
-def test_readers_share() -> None:
-    lock = ReadWriteLock()
-    with lock.shared(), lock.shared():
-        pass
-    with lock.exclusive():
-        pass
+def test_one_stack_per_state_directory(tmp_path: Path) -> None:
+    first = StateDirLock(tmp_path)
+    first.acquire()
+    try:
+        with pytest.raises(StateDirInUse, match=str(os.getpid())):
+            StateDirLock(tmp_path).acquire(wait=0.2)
+    finally:
+        first.release()
+    again = StateDirLock(tmp_path)
+    again.acquire()  # released: the next stack may take it
+    assert again.held
+    again.release()

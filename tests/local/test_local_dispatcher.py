@@ -115,7 +115,7 @@ def test_records_written_by_transactions_are_delivered(moto_dynamodb: Any, setti
         ]
     )
     dispatcher.drain(5)
-    assert [h for h, _ in delivered] == ["resolution_handler", "feedback_handler"]
+    assert [h for h, _ in delivered] == ["resolution_handler", "stats_counter_handler", "feedback_handler"]
 
 
 def test_every_event_type_goes_exactly_where_the_bus_rules_say(moto_dynamodb: Any, settings: Any) -> None:

@@ -90,7 +90,7 @@ CRITICAL_PLAYBOOK = {
 }
 
 
-# The local stack pauses requests briefly while it snapshots its state: allow for that.
+# Allow for a busy machine (the local stack runs a JVM and worker processes next to the browser).
 expect.set_options(timeout=10_000)
 
 

@@ -87,7 +87,7 @@ class LocalStack:
     def stop(self) -> None:
         proc = self._proc
         if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)  # the server saves and shuts down cleanly on SIGTERM
+            proc.send_signal(signal.SIGTERM)  # the server shuts down cleanly on SIGTERM
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:

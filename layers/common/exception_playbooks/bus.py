@@ -37,6 +37,12 @@ AGENTS: tuple[AgentRule, ...] = (
         (EventType.PLAYBOOK_STARTED, EventType.PLAYBOOK_STEP_COMPLETED, EventType.PLAYBOOK_STEP_SKIPPED),
     ),
     AgentRule("FeedbackAgent", "feedback_handler", (EventType.PLAYBOOK_COMPLETED,)),
+    # Playbook run counters, from the timeline (off the operators' transactions).
+    AgentRule(
+        "StatsCounter",
+        "stats_counter_handler",
+        (EventType.PLAYBOOK_STARTED, EventType.PLAYBOOK_STEP_COMPLETED, EventType.PLAYBOOK_STEP_SKIPPED),
+    ),
     # Turns a committed NotificationSent into a NotificationRequested for delivery systems.
     AgentRule("NotificationRelay", "notification_relay_handler", (EventType.NOTIFICATION_SENT,)),
 )

@@ -5,11 +5,13 @@ State table (pk, sk):
   agent marker     T#{tenant}#EX#{id}            | AGENT#{agent}#{trigger_event_id}
   playbook version T#{tenant}#PB#{id}            | V#{version:010d}
   playbook latest  T#{tenant}#PB#{id}            | LATEST
-  playbook stats   T#{tenant}#PB#{id}            | STATS
+  playbook stats   T#{tenant}#PB#{id}            | STATS (completions, durations), STATS#nn (counters)
   policy pack      T#{tenant}#PACK#POLICY        | V#{version:010d} and LATEST
   domain pack      T#{tenant}#PACK#DOMAIN#{dom}  | V#{version:010d} and LATEST
   packs head       T#{tenant}#PACK#HEAD          | HEAD  (``generation``: +1 on every pack write)
   idempotency      T#{tenant}#IDEMP#{scope}#{key}| IDEMPOTENCY
+  candidate        T#{tenant}#CAND#{dom or ~any} | {playbook_id}  (matching summary of an active playbook)
+  catalogue stamps T#{tenant}#CATALOGUE          | CATALOGUE      (moves with every candidate change)
   playbook draft   T#{tenant}#DRAFT#{draft_id}    | DRAFT   (never in the candidates index)
 GSI ``by_tenant`` (gsi1pk, gsi1sk):
   exceptions       T#{tenant}#EXCEPTIONS         | {created_at}#{id}   (list newest first)
@@ -41,6 +43,7 @@ LATEST_SK = "LATEST"
 EXCEPTION_SK = "EXCEPTION"
 STATS_SK = "STATS"
 IDEMPOTENCY_SK = "IDEMPOTENCY"
+CATALOGUE_SK = "CATALOGUE"
 DRAFT_SK = "DRAFT"
 
 
@@ -80,6 +83,11 @@ def playbook_stats_key(tenant_id: str, playbook_id: str) -> dict[str, str]:
     return {"pk": playbook_pk(tenant_id, playbook_id), "sk": STATS_SK}
 
 
+def playbook_stats_shard_key(tenant_id: str, playbook_id: str, shard: int) -> dict[str, str]:
+    """One of the counter shards of a playbook's stats (``STATS#nn``), beside the main item."""
+    return {"pk": playbook_pk(tenant_id, playbook_id), "sk": f"{STATS_SK}{SEP}{shard:02d}"}
+
+
 def active_playbooks_pk(tenant_id: str) -> str:
     return f"{_tenant(tenant_id)}{SEP}PLAYBOOKS_ACTIVE"
 
@@ -90,6 +98,19 @@ def active_playbook_sk(domain: str | None, playbook_id: str) -> str:
 
 def domain_index_value(domain: str | None) -> str:
     return domain.lower() if domain else ANY_DOMAIN
+
+
+def candidates_pk(tenant_id: str, partition: str) -> str:
+    """The partition of one domain's candidate summaries (``partition`` = ``domain_index_value``)."""
+    return f"{_tenant(tenant_id)}{SEP}CAND{SEP}{partition}"
+
+
+def candidate_key(tenant_id: str, domain: str | None, playbook_id: str) -> dict[str, str]:
+    return {"pk": candidates_pk(tenant_id, domain_index_value(domain)), "sk": playbook_id}
+
+
+def catalogue_key(tenant_id: str) -> dict[str, str]:
+    return {"pk": f"{_tenant(tenant_id)}{SEP}CATALOGUE", "sk": CATALOGUE_SK}
 
 
 def all_playbooks_pk(tenant_id: str) -> str:

@@ -213,7 +213,8 @@ def test_what_a_save_and_a_publish_cost(api: ApiClient, tenant: Repositories) ->
         draft = save_draft(api, simple_body("Counted"))
     assert saving.names == [
         "dynamodb.PutItem",  # the draft (validation of a body without tools needs no pack)
-        "dynamodb.Query",  # lint: the live candidates of the domain
+        "dynamodb.GetItem",  # lint: the catalogue stamps of the live candidates
+        "dynamodb.Query",  # lint: the live candidate summaries of the domain
         "dynamodb.Query",  # lint: the recent exceptions' attribute names (one page)
         "dynamodb.GetItem",  # lint: the policy pack (fresh: authoring never trusts a warm copy)
         "dynamodb.GetItem",  # lint: the domain pack
@@ -223,7 +224,8 @@ def test_what_a_save_and_a_publish_cost(api: ApiClient, tenant: Repositories) ->
     assert response.status == 200, response.body
     assert publishing.names == [
         "dynamodb.GetItem",  # the draft
-        "dynamodb.Query",  # lint: candidates
+        "dynamodb.GetItem",  # lint: the catalogue stamps
+        "dynamodb.Query",  # lint: candidate summaries
         "dynamodb.Query",  # lint: recent exceptions
         "dynamodb.GetItem",  # lint: the policy pack
         "dynamodb.GetItem",  # lint: the domain pack

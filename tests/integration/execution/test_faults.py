@@ -47,12 +47,16 @@ OPERATIONS: dict[str, Operation] = {
         ("BatchGetItem", "TransactWriteItems"), lambda r, ex: skip(r, 1, exception_id=ex, notes="n")
     ),
     "recalculate": Operation(
-        ("BatchGetItem", "Query", "TransactWriteItems"),
+        # packs cached: the exception with the packs head and the catalogue stamps, Finance's
+        # candidate summaries, the winner's full version, the transaction
+        ("BatchGetItem", "Query", "GetItem", "TransactWriteItems"),
         lambda r, ex: operations.recalculate(r, OPERATOR, ex),
         assigned=False,
     ),
     "recalculate.cold": Operation(
-        ("BatchGetItem", "BatchGetItem", "Query", "TransactWriteItems"),
+        # exception + packs head + stamps, the two packs in force, Finance's candidates, the
+        # winner, the transaction
+        ("BatchGetItem", "BatchGetItem", "Query", "GetItem", "TransactWriteItems"),
         lambda r, ex: operations.recalculate(r, OPERATOR, ex),
         assigned=False,
         warm=False,

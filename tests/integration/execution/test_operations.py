@@ -22,6 +22,7 @@ from .world import (
     assign,
     cold,
     complete,
+    count_stats,
     create,
     events_of,
     settle_steps,
@@ -64,6 +65,8 @@ def test_assigning_starts_at_step_1_and_moves_open_to_in_progress(world, clock):
         "reason": "test",
     }
     assert (started.actor_type.value, started.actor_id) == ("agent", "PolicyAgent")
+    assert world.stats.get(TENANT, "pb-settle")["runs_started"] == 0  # counted from the timeline
+    count_stats(world)
     assert world.stats.get(TENANT, "pb-settle")["runs_started"] == 1
     _assert_projection_is_the_fold(world)
 
@@ -154,6 +157,7 @@ def test_skip_performs_nothing_and_records_the_notes(world, clock):
         "notes": "trader on holiday",
     }
     assert "NotificationSent" not in types_of(events_of(world))
+    count_stats(world)
     assert world.stats.get(TENANT, "pb-settle")["steps_skipped"] == 1
 
 
@@ -193,6 +197,7 @@ def test_after_the_last_step_the_playbook_completes(world):
     completed = events_of(world)[-1]
     assert (completed.actor_type.value, completed.actor_id) == ("system", "system")
     assert completed.payload == {"playbook_id": "pb-settle", "playbook_version": 1, "step_count": 5}
+    count_stats(world)
     stats = world.stats.get(TENANT, "pb-settle")
     assert (stats["runs_started"], stats["steps_completed"]) == (1, 5)
     _assert_projection_is_the_fold(world)

@@ -9,7 +9,7 @@ from exception_playbooks.models.packs import PolicyPackInput
 
 from ..factories import playbook, step
 from ..support import snapshot
-from .world import OPERATOR, POLICY_PACK, TENANT, complete, create, events_of, types_of
+from .world import OPERATOR, POLICY_PACK, TENANT, complete, count_stats, create, events_of, types_of
 
 
 def _recalculate(repos, exception_id="EX-1"):
@@ -107,6 +107,7 @@ def test_a_different_winner_records_the_switch_then_starts_at_step_1(world):
     assert record.projection == projection.fold(events)
     status = operations.playbook_status(world, OPERATOR, "EX-1")
     assert [s["status"] for s in status["steps"]] == ["pending", "pending"]
+    count_stats(world)
     assert world.stats.get(TENANT, "pb-urgent")["runs_started"] == 1
 
 

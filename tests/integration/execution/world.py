@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from exception_playbooks import bus
+from exception_playbooks.agents import parse_trigger
+from exception_playbooks.agents import stats as stats_counter
 from exception_playbooks.auth import Principal
 from exception_playbooks.execution import operations
 from exception_playbooks.execution.operations import Change, StepCommand
@@ -159,3 +162,10 @@ def cold() -> None:
     """Forget every cached playbook version and pack (a cold Lambda)."""
     playbooks_module.clear_cache()
     packs_module.clear_cache()
+
+
+def count_stats(repos: Repositories, exception_id: str = "EX-1") -> None:
+    """Deliver the exception's counted events to the stats consumer, as the bus would."""
+    for event in repos.exceptions.all_events(TENANT, exception_id):
+        if event.event_type in stats_counter.COUNTERS:
+            stats_counter.count(repos, parse_trigger(bus.envelope(TENANT, event.to_api())))

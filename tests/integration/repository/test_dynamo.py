@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from exception_playbooks import keys
 from exception_playbooks.errors import Conflict, NotFound, Unavailable
 from exception_playbooks.models.enums import EventType
 from exception_playbooks.models.event import SYSTEM_ACTOR, NewEvent
@@ -59,6 +60,7 @@ WRITES: dict[str, Callable[[Any], None]] = {
     "exceptions.update": _update_exception,
     "playbooks.save_version.new": lambda r: r.playbooks.save_version(TENANT, playbook("pb-2")),
     "playbooks.save_version.next": lambda r: r.playbooks.save_version(TENANT, playbook("pb-1", 2)),
+    "playbooks.deactivate": lambda r: r.playbooks.deactivate(TENANT, "pb-1"),
     "packs.put_policy": lambda r: r.packs.put_policy(TENANT, PolicyPackInput(approved_tools=["x"])),
     "packs.put_domain": lambda r: r.packs.put_domain(TENANT, "Finance", DomainPackInput(fields={"a": 1})),
     "stats.stage_counters": _staged(
@@ -92,25 +94,21 @@ def test_a_refused_write_raises_typed_and_writes_nothing(repos, dynamodb, calls,
     assert snapshot(dynamodb) == before
 
 
-@pytest.mark.parametrize("fault", ["throttling", "transaction_conflict"])
-def test_deactivate_update_faults(repos, dynamodb, calls, fault):
+def test_deactivating_a_missing_playbook_is_not_found_and_writes_nothing(repos, dynamodb, calls):
     _seed(repos)
     before = snapshot(dynamodb)
-    calls.fail_on("UpdateItem", (THROTTLE_FAULTS | CONFLICT_FAULTS)[fault])
-    with pytest.raises(Unavailable if fault == "throttling" else Conflict):
-        repos.playbooks.deactivate(TENANT, "pb-1")
-    assert snapshot(dynamodb) == before
-
-
-def test_deactivate_condition_failure_means_not_found(repos, calls):
-    _seed(repos)
-    calls.fail_on("UpdateItem", CONFLICT_FAULTS["conditional_check_failed"])
+    calls.reset()
     with pytest.raises(NotFound):
-        repos.playbooks.deactivate(TENANT, "pb-1")
+        repos.playbooks.deactivate(TENANT, "pb-missing")
+    assert calls.operations == ["GetItem"]
+    assert snapshot(dynamodb) == before
 
 
 READS: dict[str, Callable[[Any], object]] = {
     "exceptions.get": lambda r: r.exceptions.get(TENANT, "EX-1"),
+    "exceptions.get_with": lambda r: r.exceptions.get_with(
+        TENANT, "EX-1", [keys.packs_head_key(TENANT), keys.catalogue_key(TENANT)]
+    ),
     "exceptions.list": lambda r: r.exceptions.list(TENANT, ExceptionFilters(), 10, None),
     "exceptions.list.filtered": lambda r: r.exceptions.list(
         TENANT, ExceptionFilters(status="open"), 10, None

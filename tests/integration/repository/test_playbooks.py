@@ -158,19 +158,65 @@ def test_versions_are_cached_forever_latest_is_always_read(repos, calls):
     assert calls.count() == 4
 
 
-def test_candidates_are_one_query_and_warm_the_version_cache(repos, calls):
-    repos.playbooks.save_version(TENANT, playbook("pb-1"))
-    repos.playbooks.save_version(TENANT, playbook("pb-2"))
+def test_candidates_are_summaries_read_by_key_and_reused_while_the_catalogue_holds(repos, calls):
+    repos.playbooks.save_version(TENANT, playbook("pb-1", match={"domain": "Finance"}))
+    repos.playbooks.save_version(TENANT, playbook("pb-2"))  # domain-less
+    repos.playbooks.save_version(TENANT, playbook("pb-3", match={"domain": "Claims"}))
     playbooks_module.clear_cache()
     calls.reset()
 
     first = repos.playbooks.candidates(TENANT, "Finance")
+    # The catalogue stamps, then one Query per partition: Finance's and the domain-less one.
+    assert calls.operations == ["GetItem", "Query", "Query"]
+    assert sorted(p.playbook_id for p in first) == ["pb-1", "pb-2"]
+    assert all(p.summary_only for p in first)  # no step names or parameters were read
+    calls.reset()
     again = repos.playbooks.candidates(TENANT, "Finance")
-    assert calls.operations == ["Query", "Query"]
-    # The same objects come back (compiled conditions stay warm) and serve get_version without a read.
-    assert [id(p) for p in again] == [id(p) for p in first]
-    assert repos.playbooks.get_version(TENANT, "pb-2", 1) in first
-    assert calls.count() == 2
+    assert calls.operations == ["GetItem"]  # warm: the stamps alone
+    assert again is first  # the same objects: compiled conditions and the index stay warm
+
+    # Another domain's change moves only that partition's stamp; Finance's list is reused.
+    repos.playbooks.save_version(TENANT, playbook("pb-3", 2, match={"domain": "Claims"}))
+    calls.reset()
+    assert repos.playbooks.candidates(TENANT, "Finance") is first
+    assert calls.operations == ["GetItem"]
+    # A domain-less change moves the shared partition: only it is read again.
+    repos.playbooks.save_version(TENANT, playbook("pb-2", 2))
+    calls.reset()
+    moved = repos.playbooks.candidates(TENANT, "Finance")
+    assert calls.operations == ["GetItem", "Query"]
+    assert sorted((p.playbook_id, p.version) for p in moved) == [("pb-1", 1), ("pb-2", 2)]
+
+
+def test_a_summary_resolves_to_its_full_version(repos):
+    saved = repos.playbooks.save_version(TENANT, playbook("pb-1", match={"domain": "Finance"}))
+    playbooks_module.clear_cache()
+    (summary,) = repos.playbooks.candidates(TENANT, "finance")
+    assert [s.action_type for s in summary.steps] == [s.action_type for s in saved.steps]
+    assert all(s.name == "" for s in summary.steps)
+    full = repos.playbooks.full(TENANT, summary)
+    assert full == saved and not getattr(full, "summary_only", False)
+    assert repos.playbooks.full(TENANT, full) is full
+
+
+def test_a_playbook_moving_domain_moves_its_summary(repos):
+    repos.playbooks.save_version(TENANT, playbook("pb-1", match={"domain": "Finance"}))
+    repos.playbooks.save_version(TENANT, playbook("pb-1", 2, match={"domain": "Claims"}))
+    assert repos.playbooks.candidates(TENANT, "Finance") == []
+    assert [(p.playbook_id, p.version) for p in repos.playbooks.candidates(TENANT, "Claims")] == [("pb-1", 2)]
+
+
+def test_a_tenant_without_a_catalogue_item_is_served_by_the_index_query(repos, dynamodb, calls):
+    from exception_playbooks import keys
+
+    repos.playbooks.save_version(TENANT, playbook("pb-1", match={"domain": "Finance"}))
+    dynamodb.delete_item(
+        TableName=repos.dynamo.state_table, Key=repos.dynamo.serialize(keys.catalogue_key(TENANT))
+    )
+    playbooks_module.clear_cache()
+    calls.reset()
+    assert [p.playbook_id for p in repos.playbooks.candidates(TENANT, "Finance")] == ["pb-1"]
+    assert calls.operations == ["GetItem", "Query"]
 
 
 def test_the_cache_is_per_tenant(repos, calls):

@@ -11,11 +11,13 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from exception_playbooks import keys
 from exception_playbooks.models.draft import Draft
 from exception_playbooks.models.packs import DomainPackInput, PolicyPackInput
 from exception_playbooks.repository import packs as packs_module
 from exception_playbooks.repository import playbooks as playbooks_module
 from exception_playbooks.repository.bundle import Repositories
+from exception_playbooks.repository.candidates import summary_from_item, summary_item
 from exception_playbooks.repository.dynamo import Transaction
 from exception_playbooks.repository.exceptions import ExceptionFilters
 from exception_playbooks.tenancy import tenant_scope
@@ -45,7 +47,16 @@ def _calls(tenant: str) -> dict[str, Callable[[Repositories], Any]]:
     """One call per repository method, each for ``tenant``'s data."""
     return {
         "exceptions.get": lambda r: r.exceptions.get(tenant, "EX-1"),
-        "exceptions.get_with": lambda r: r.exceptions.get_with(tenant, "EX-1", []),
+        # Everything read with the exception: packs head, catalogue stamps, an idempotency record.
+        "exceptions.get_with": lambda r: r.exceptions.get_with(
+            tenant,
+            "EX-1",
+            [
+                keys.packs_head_key(tenant),
+                keys.catalogue_key(tenant),
+                keys.idempotency_key(tenant, "complete:EX-1:1", "k-1"),
+            ],
+        ),
         "exceptions.list": lambda r: r.exceptions.list(tenant, ExceptionFilters(), 10, None),
         "exceptions.events": lambda r: r.exceptions.events(tenant, "EX-1", 10, None),
         "exceptions.all_events": lambda r: r.exceptions.all_events(tenant, "EX-1"),
@@ -55,6 +66,9 @@ def _calls(tenant: str) -> dict[str, Callable[[Repositories], Any]]:
         "playbooks.versions": lambda r: r.playbooks.versions(tenant, "pb-1"),
         "playbooks.list_latest": lambda r: r.playbooks.list_latest(tenant),
         "playbooks.candidates": lambda r: r.playbooks.candidates(tenant, DOMAIN),
+        "playbooks.full": lambda r: r.playbooks.full(
+            tenant, summary_from_item(summary_item(tenant, playbook("pb-1", version=1)))
+        ),
         "playbooks.save_version": lambda r: r.playbooks.save_version(tenant, playbook("pb-2", version=1)),
         "playbooks.stage_version+commit": lambda r: _staged(
             lambda t: r.playbooks.stage_version(t, tenant, playbook("pb-3", version=1))

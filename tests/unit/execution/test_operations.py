@@ -60,15 +60,7 @@ def test_step_command_body_is_what_the_idempotency_hash_sees():
     }
 
 
-def test_change_counts_per_playbook():
-    change = Change(_record())
-    change.count("a", steps_completed=1)
-    change.count("a", steps_completed=1, runs_started=1)
-    change.count("b", steps_skipped=1)
-    assert change.counters == {"a": {"steps_completed": 2, "runs_started": 1}, "b": {"steps_skipped": 1}}
-
-
-def test_plan_start_moves_open_to_in_progress_and_counts_a_run():
+def test_plan_start_moves_open_to_in_progress_and_records_the_start():
     change = Change(_record())
     plan_start(change, _playbook(steps=3), ALICE, "why")
     assert change.record.status is ExceptionStatus.IN_PROGRESS
@@ -81,7 +73,6 @@ def test_plan_start_moves_open_to_in_progress_and_counts_a_run():
         "step_count": 3,
         "reason": "why",
     }
-    assert change.counters == {"pb": {"runs_started": 1}}
     escalated = Change(_record(status=ExceptionStatus.ESCALATED))
     plan_start(escalated, _playbook(), ALICE, "why")
     assert escalated.record.status is ExceptionStatus.ESCALATED
@@ -105,7 +96,7 @@ def test_rematch_without_winner_and_without_assignment_changes_nothing():
 def test_rematch_to_the_same_playbook_stays_pinned_even_on_a_newer_version():
     change = Change(_running("pb", 1))
     assert plan_rematch(change, FakeResult(_playbook("pb", 7)), ALICE) is False
-    assert change.events == [] and change.counters == {}
+    assert change.events == []
 
 
 def test_rematch_to_another_playbook_records_the_switch_then_starts_it():

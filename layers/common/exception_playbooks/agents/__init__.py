@@ -1,4 +1,4 @@
-"""The timeline agents: triage, policy, resolution, feedback, and the notification relay.
+"""The timeline agents: triage, policy, resolution, feedback, the stats counter and the notification relay.
 
 Each reacts to one committed timeline event (EventBridge, at-least-once) with at most one
 DynamoDB transaction that carries its own idempotency marker (see ``base``). Agents act as

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal
 
 from .. import bus
 from ..errors import Conflict
-from ..execution.operations import Change, load_current, stage_change
+from ..execution.operations import Change, Current, load_current, stage_change
 from ..models.enums import ActorType, EventType
 from ..models.event import Actor, NewEvent
 from ..models.exception import ExceptionRecord
@@ -31,6 +31,7 @@ from ..ports import deterministic_id, iso
 from ..repository.agent_markers import AGENT_MARKER_LABEL
 from ..repository.bundle import Repositories
 from ..repository.dynamo import Transaction, TransactionCancelled, failed_labels
+from ..repository.playbooks import UNREAD
 from .envelope import Trigger
 
 # Lost optimistic-lock races retried in-process before the invocation fails (and EventBridge
@@ -101,19 +102,29 @@ class Skip:
 class Reads:
     """The reads of one invocation: the exception is re-read per attempt, the rest only once."""
 
-    def __init__(self, repos: Repositories, trigger: Trigger):
+    def __init__(self, repos: Repositories, trigger: Trigger, *, matches: bool = False):
         self.repos = repos
         self.trigger = trigger
+        self.matches = matches
+        self._catalogue: dict[str, Any] | None = UNREAD
+        self._current: Current | None = None
         self._packs: dict[str, PackSet] = {}
         self._candidates: dict[str, list[PlaybookVersion]] = {}
 
     def exception(self) -> ExceptionRecord:
-        """The exception and the packs in force, in one read (re-read on every attempt)."""
-        current = load_current(self.repos, self.trigger.tenant_id, self.trigger.exception_id)
-        self._packs[current.record.domain] = current.packs
+        """The exception and the packs in force, in one read (re-read on every attempt); agents
+        that match get the catalogue stamps in the same BatchGetItem."""
+        current = load_current(
+            self.repos, self.trigger.tenant_id, self.trigger.exception_id, catalogue=self.matches
+        )
+        self._current = current
+        self._catalogue = current.catalogue  # UNREAD unless this agent matches
         return current.record
 
     def packs(self, domain: str) -> PackSet:
+        current = self._current
+        if current is not None and domain == current.record.domain:
+            return current.packs  # in force at the generation read with the exception (on first use)
         if domain not in self._packs:  # only for a domain other than the exception's own
             self._packs[domain] = self.repos.packs.pack_set(self.trigger.tenant_id, domain)
         return self._packs[domain]
@@ -121,7 +132,9 @@ class Reads:
     def candidates(self, domain: str) -> list[PlaybookVersion]:
         # A lost race on the exception does not change the tenant's playbooks: query once.
         if domain not in self._candidates:
-            self._candidates[domain] = self.repos.playbooks.candidates(self.trigger.tenant_id, domain)
+            self._candidates[domain] = self.repos.playbooks.candidates(
+                self.trigger.tenant_id, domain, self._catalogue
+            )
         return self._candidates[domain]
 
     def playbook(self, playbook_id: str, version: int) -> PlaybookVersion:
@@ -135,6 +148,8 @@ class Agent(ABC):
     """An agent reacting to one timeline event with at most one transaction."""
 
     name: ClassVar[str]
+    # Agents that match read the catalogue stamps with the exception (one BatchGetItem).
+    matches: ClassVar[bool] = False
 
     def __init__(self, repos: Repositories, *, max_attempts: int = MAX_ATTEMPTS):
         self.repos = repos
@@ -151,7 +166,7 @@ class Agent(ABC):
         """Decide from fresh reads; called again after a lost race."""
 
     def new_reads(self, trigger: Trigger) -> Reads:
-        return Reads(self.repos, trigger)
+        return Reads(self.repos, trigger, matches=self.matches)
 
     def event(self, event_type: EventType, payload: dict[str, Any]) -> NewEvent:
         return NewEvent(event_type=event_type, actor=self.actor, payload=payload)

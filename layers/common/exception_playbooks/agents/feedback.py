@@ -3,7 +3,7 @@
 Triggered by PlaybookCompleted. The run is reconstructed from the timeline (one Query of the
 exception's events); the exception and the playbook's stats item are read together in one
 TransactGetItems, so the agent stays at three DynamoDB calls: read, query, transaction.
-``runs_started`` and the step counters are moved by the transactions that wrote those events;
+``runs_started`` and the step counters are counted from those events by ``StatsCounter``;
 this agent adds ``runs_completed`` and the run's duration, with FeedbackCaptured, atomically.
 """
 

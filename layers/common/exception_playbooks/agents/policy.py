@@ -28,6 +28,7 @@ MAX_VIOLATIONS_PER_PLAYBOOK = 10
 
 class PolicyAgent(Agent):
     name = "PolicyAgent"
+    matches = True
 
     def plan(self, trigger: Trigger, reads: Reads) -> Plan | Skip:
         record = reads.exception()

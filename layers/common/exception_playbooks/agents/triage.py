@@ -41,6 +41,7 @@ def changed_fields(payload: dict[str, Any]) -> set[str]:
 
 class TriageAgent(Agent):
     name = "TriageAgent"
+    matches = True
 
     def plan(self, trigger: Trigger, reads: Reads) -> Plan | Skip:
         if trigger.event_type is EventType.EXCEPTION_UPDATED:

@@ -140,7 +140,7 @@ def new_resolver() -> Any:
         CORSConfig(
             allow_origin=origin,
             allow_headers=CORS_ALLOW_HEADERS,
-            expose_headers=["X-Local-Aws-Calls", "Retry-After"],
+            expose_headers=["X-Local-Aws-Calls", "X-Local-Aws-Capacity", "Retry-After"],
             max_age=600,
         )
         if origin

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..matching.engine import MatchResult
 from ..models.enums import StepStatus
 from ..models.exception import ExceptionRecord
+
+if TYPE_CHECKING:
+    from ..matching.engine import MatchResult
 
 SAMPLE_LIMIT = 20
 

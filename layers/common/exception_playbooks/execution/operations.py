@@ -5,17 +5,17 @@ Each write is one transaction of state + timeline events with optimistic locking
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from .. import keys
 from ..auth import Principal
 from ..bounds import MAX_EVENT_REASONING_CHARS, bound_payload, truncate_text
 from ..errors import Conflict, Forbidden, NotFound
 from ..matching.effective import effective_view
-from ..matching.engine import MatchResult, select_playbook
 from ..models.enums import ActorType, EventType, ExceptionStatus, Role, Severity
 from ..models.event import SYSTEM_ACTOR, Actor, NewEvent, TimelineEvent
 from ..models.exception import ExceptionRecord
@@ -27,9 +27,13 @@ from ..repository.bundle import Repositories
 from ..repository.dynamo import Transaction, TransactionCancelled, failed_labels
 from ..repository.idempotency import IDEMPOTENCY_LABEL, StoredResponse, request_hash, stored_response
 from ..repository.packs import generation_of
+from ..repository.playbooks import UNREAD
 from . import actions, approval_events
 from .approval import requires_approval, two_person_rule
 from .projection import apply_to_record
+
+if TYPE_CHECKING:
+    from ..matching.engine import MatchResult
 
 
 @dataclass(frozen=True)
@@ -52,21 +56,21 @@ class StepCommand:
 
 @dataclass
 class Change:
-    """A planned write: the new record and the events that explain it."""
+    """A planned write: the new record and the events that explain it.
+
+    Playbook run counters are not part of it: the stats consumer counts the committed events.
+    """
 
     record: ExceptionRecord
     events: list[NewEvent] = field(default_factory=list)
-    counters: dict[str, dict[str, int]] = field(default_factory=dict)  # playbook_id -> counter deltas
-
-    def count(self, playbook_id: str, **deltas: int) -> None:
-        bucket = self.counters.setdefault(playbook_id, {})
-        for name, delta in deltas.items():
-            bucket[name] = bucket.get(name, 0) + delta
 
 
 # -- reading --------------------------------------------------------------------------------------
 def load_exception(repos: Repositories, tenant_id: str, exception_id: str) -> ExceptionRecord:
-    record = repos.exceptions.get(tenant_id, exception_id)
+    return _found(repos.exceptions.get(tenant_id, exception_id), exception_id)
+
+
+def _found(record: ExceptionRecord | None, exception_id: str) -> ExceptionRecord:
     if record is None:
         raise NotFound(f"Exception {exception_id!r} was not found", code="EXCEPTION_NOT_FOUND")
     return record
@@ -74,14 +78,17 @@ def load_exception(repos: Repositories, tenant_id: str, exception_id: str) -> Ex
 
 @dataclass
 class Current:
-    """An exception read together with the tenant's packs-head generation (and, for a retried
-    command, its stored answer), all from one BatchGetItem. ``packs`` are the packs in force."""
+    """An exception read together with the tenant's packs-head generation (and, as asked, the
+    catalogue stamps matching needs and a retried command's stored answer), all from one
+    BatchGetItem. ``packs`` are the packs in force; ``catalogue`` goes to ``match``."""
 
     repos: Repositories
     tenant_id: str
     record: ExceptionRecord
     generation: int
     stored: StoredResponse | None = None
+    # UNREAD (the sentinel itself, not a copy): not read with the exception
+    catalogue: dict[str, Any] | None = field(default_factory=lambda: UNREAD)
     _packs: PackSet | None = None
 
     @property
@@ -95,19 +102,31 @@ class Current:
 
 
 def load_current(
-    repos: Repositories, tenant_id: str, exception_id: str, idempotency: tuple[str, str] | None = None
+    repos: Repositories,
+    tenant_id: str,
+    exception_id: str,
+    idempotency: tuple[str, str] | None = None,
+    *,
+    catalogue: bool = False,
 ) -> Current:
-    """The exception, the tenant's packs-head generation (and the idempotency record) in ONE
-    BatchGetItem. Decisions (approval, tool allow-list, guardrails) use ``Current.packs``: the
-    policy in force when the decision is made, never a copy another write has replaced."""
+    """The exception, the tenant's packs-head generation and, as asked, the catalogue stamps
+    (``catalogue=True``: the caller may match) and the Idempotency-Key record, in ONE
+    BatchGetItem. Decisions (approval, tool allow-list, guardrails, matching) use
+    ``Current.packs``: the policy in force when the decision is made, never a copy another
+    write has replaced."""
     also = [keys.packs_head_key(tenant_id)]
+    if catalogue:
+        also.append(keys.catalogue_key(tenant_id))
     if idempotency is not None:
         also.append(keys.idempotency_key(tenant_id, *idempotency))
     record, items = repos.exceptions.get_with(tenant_id, exception_id, also)
-    if record is None:
-        raise NotFound(f"Exception {exception_id!r} was not found", code="EXCEPTION_NOT_FOUND")
-    stored = stored_response(items[1], repos.clock()) if idempotency is not None else None
-    return Current(repos, tenant_id, record, generation_of(items[0]), stored)
+    head, rest = items[0], iter(items[1:])
+    current = Current(repos, tenant_id, _found(record, exception_id), generation_of(head))
+    if catalogue:
+        current.catalogue = next(rest)
+    if idempotency is not None:
+        current.stored = stored_response(next(rest), repos.clock())
+    return current
 
 
 def effective_severity(record: ExceptionRecord, packs: PackSet, repos: Repositories) -> Severity:
@@ -187,8 +206,6 @@ def stage_change(
     timeline = repos.exceptions.materialize(change.record, events)
     record = apply_to_record(change.record, timeline)
     saved = repos.exceptions.stage(tenant_id, record, timeline, transaction, is_new=is_new)
-    for playbook_id, deltas in change.counters.items():
-        repos.stats.stage_counters(tenant_id, playbook_id, transaction, **deltas)
     return saved, timeline
 
 
@@ -225,7 +242,6 @@ def plan_start(change: Change, playbook: PlaybookVersion, actor: Actor, reason: 
             },
         )
     )
-    change.count(playbook.playbook_id, runs_started=1)
 
 
 def plan_rematch(change: Change, result: MatchResult, actor: Actor) -> bool:
@@ -258,13 +274,29 @@ def plan_rematch(change: Change, result: MatchResult, actor: Actor) -> bool:
     return True
 
 
-def match(repos: Repositories, tenant_id: str, record: ExceptionRecord, packs: PackSet) -> MatchResult:
-    candidates = repos.playbooks.candidates(tenant_id, record.domain)
-    return select_playbook(record, candidates, packs, repos.clock())
+def match(
+    repos: Repositories,
+    tenant_id: str,
+    record: ExceptionRecord,
+    packs: PackSet,
+    catalogue: dict[str, Any] | None = UNREAD,
+) -> MatchResult:
+    """Select among the candidate summaries; the winner comes back as its full version.
+
+    ``catalogue``: the stamps read with the exception (``load_current(..., catalogue=True)``);
+    read here if not.
+    """
+    from ..matching.engine import select_playbook  # lazily: status and execute never match
+
+    candidates = repos.playbooks.candidates(tenant_id, record.domain, catalogue)
+    result = select_playbook(record, candidates, packs, repos.clock())
+    if result.winner is None:
+        return result
+    return dataclasses.replace(result, winner=repos.playbooks.full(tenant_id, result.winner))
 
 
 # A write that lost an optimistic-lock race (an agent's suggestion landed between our read and
-# our write, or another transaction held the stats item) is re-run from a fresh read: the
+# our write) is re-run from a fresh read: the
 # operation is re-validated, so two people acting on one step still get exactly one winner.
 MAX_RACE_ATTEMPTS = 3
 
@@ -289,14 +321,14 @@ def retries_lost_races(operation: Callable[P, T]) -> Callable[P, T]:
 @retries_lost_races
 def recalculate(repos: Repositories, principal: Principal, exception_id: str) -> dict[str, Any]:
     tenant = principal.tenant_id
-    current = load_current(repos, tenant, exception_id)
-    record, packs = current.record, current.packs
+    current = load_current(repos, tenant, exception_id, catalogue=True)
+    record = current.record
     if record.projection.completed:
         raise Conflict(
             "The playbook on this exception is completed; it cannot be recalculated",
             code="PLAYBOOK_COMPLETED",
         )
-    result = match(repos, tenant, record, packs)
+    result = match(repos, tenant, record, current.packs, current.catalogue)
     change = Change(record)
     changed = plan_rematch(change, result, Actor(actor_type=ActorType.HUMAN, actor_id=principal.username))
     if changed:
@@ -435,7 +467,6 @@ def plan_perform(
         )
     )
     change.events.extend(result.events)
-    change.count(playbook.playbook_id, steps_completed=1)
     if step.step_order == len(playbook.steps):
         _plan_completion(change, playbook, packs)
     return outcome
@@ -503,7 +534,6 @@ def act_on_step(
                 },
             )
         )
-        change.count(playbook.playbook_id, steps_skipped=1)
         if step_order == len(playbook.steps):
             _plan_completion(change, playbook, packs)
     elif rule is not None:

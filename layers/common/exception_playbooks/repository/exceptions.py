@@ -51,7 +51,12 @@ class ExceptionRepository:
     def get_with(
         self, tenant_id: str, exception_id: str, also: builtins.list[dict[str, Any]]
     ) -> tuple[ExceptionRecord | None, builtins.list[dict[str, Any] | None]]:
-        """The exception and other state-table items (``also``, in order) in one BatchGetItem."""
+        """The exception and other state-table items (``also``, in order) in one BatchGetItem.
+
+        What a use case needs beside the exception comes in the same call: the packs head
+        (``keys.packs_head_key``), the catalogue stamps (``keys.catalogue_key``), an
+        Idempotency-Key record. ``also`` must hold tenant-prefixed keys of ``tenant_id``.
+        """
         items = self.dynamo.batch_get(
             self.dynamo.state_table, [keys.exception_key(tenant_id, exception_id), *also]
         )

@@ -6,7 +6,7 @@ Two ways to read them:
   the tenant's packs *head* (a ``generation`` number every pack write increments in its own
   transaction) in the same BatchGetItem as the exception; cached packs are used only when they
   were read under that generation, else they are re-read (one BatchGetItem).
-- ``policy`` / ``domain`` / ``pack_set``: for views (status, simulate), cached for
+- ``policy`` / ``domain`` / ``pack_set``: for views (status, an ad hoc simulation), cached for
   ``pack_cache_seconds``; ``cached=False`` for authoring, which must never see a stale copy.
 
 The cache is bounded by entries and bytes and keyed by what makes an entry valid: the pack's
@@ -87,6 +87,8 @@ class PackRepository:
                 pack = wanted[pack_pk].model_validate(item) if item else None
                 found[pack_pk] = pack
                 _CACHE.put((pack_pk, generation), (now, pack), _size(item))
+                # A fresh read serves the views (status, simulate) for their TTL as well.
+                _CACHE.put((pack_pk, _TTL), (now, pack), _size(item))
         policy = found[keys.policy_pack_pk(tenant_id)]
         domain_pack = found[keys.domain_pack_pk(tenant_id, domain)]
         return PackSet(

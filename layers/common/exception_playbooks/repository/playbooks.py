@@ -9,7 +9,9 @@ from ..bounds import PLAYBOOK_CACHE_MAX_BYTES, PLAYBOOK_CACHE_MAX_ENTRIES, json_
 from ..cache import BoundedCache
 from ..errors import Conflict, NotFound
 from ..models.playbook import PlaybookVersion
-from .dynamo import ConditionFailed, Dynamo, Transaction, TransactionCancelled
+from . import candidates as candidate_summaries
+from .candidates import CandidateCatalogue
+from .dynamo import Dynamo, Transaction, TransactionCancelled
 
 BY_TENANT_INDEX = "by_tenant"
 PLAYBOOKS_INDEX = "playbooks"
@@ -23,6 +25,11 @@ _VERSION_CACHE: BoundedCache[tuple[str, str, int], PlaybookVersion] = BoundedCac
 
 def clear_cache() -> None:
     _VERSION_CACHE.clear()
+    candidate_summaries.clear_cache()
+
+
+# ``candidates(..., catalogue=UNREAD)``: read the catalogue stamps here (one GetItem).
+UNREAD: dict[str, Any] = {}
 
 
 def cache() -> BoundedCache[tuple[str, str, int], PlaybookVersion]:
@@ -32,6 +39,7 @@ def cache() -> BoundedCache[tuple[str, str, int], PlaybookVersion]:
 class PlaybookRepository:
     def __init__(self, dynamo: Dynamo):
         self.dynamo = dynamo
+        self.catalogue = CandidateCatalogue(dynamo)
 
     def get(self, tenant_id: str, playbook_id: str, version: int | None = None) -> PlaybookVersion:
         """The given version (cached) or the latest one (one read). NotFound if absent."""
@@ -71,8 +79,25 @@ class PlaybookRepository:
         )
         return [_playbook(i) for i in items]
 
-    def candidates(self, tenant_id: str, domain: str) -> list[PlaybookVersion]:
-        """Active latest versions for ``domain`` plus the domain-less ones: one Query."""
+    # -- matching candidates -----------------------------------------------------------------------
+    def candidates(
+        self, tenant_id: str, domain: str, catalogue: dict[str, Any] | None = UNREAD
+    ) -> list[PlaybookVersion]:
+        """The active playbooks for ``domain`` plus the domain-less ones, as matching needs them.
+
+        Summaries addressed by key (``candidates.py``): no read at all when this process holds
+        them at the stamps of ``catalogue`` (the item read with the exception; by default it is
+        read here). A tenant without a catalogue item (data written before it existed) is served
+        by the full-item query on ``by_tenant``, as before.
+        """
+        if catalogue is UNREAD:
+            catalogue = self.catalogue.read(tenant_id)
+        if catalogue is not None:
+            return self.catalogue.candidates(tenant_id, domain, catalogue)
+        return self._candidates_by_index(tenant_id, domain)
+
+    def _candidates_by_index(self, tenant_id: str, domain: str) -> list[PlaybookVersion]:
+        """Active latest versions for ``domain`` plus the domain-less ones: one filtered Query."""
         items = self.dynamo.query_all(
             self.dynamo.state_table,
             index=BY_TENANT_INDEX,
@@ -94,10 +119,23 @@ class PlaybookRepository:
                 self._remember(tenant_id, playbook, item)
         return result
 
-    def save_version(self, tenant_id: str, playbook: PlaybookVersion) -> PlaybookVersion:
-        """Write version N (1 for a new playbook) and move LATEST to it, atomically."""
+    def full(self, tenant_id: str, playbook: PlaybookVersion) -> PlaybookVersion:
+        """The complete version behind a candidate summary (cached forever; one read on a miss)."""
+        if getattr(playbook, "summary_only", False):
+            return self.get_version(tenant_id, playbook.playbook_id, playbook.version)
+        return playbook
+
+    # -- writes --------------------------------------------------------------------------------------
+    def save_version(
+        self, tenant_id: str, playbook: PlaybookVersion, previous: PlaybookVersion | None = None
+    ) -> PlaybookVersion:
+        """Write version N (1 for a new playbook) and move LATEST to it, atomically.
+
+        The playbook's candidate summary moves with it (``previous`` is version N-1, read here
+        when the caller does not pass it: its summary may sit in another domain's partition).
+        """
         transaction = Transaction()
-        self.stage_version(transaction, tenant_id, playbook)
+        self.stage_version(transaction, tenant_id, playbook, previous)
         try:
             self.dynamo.commit(transaction)
         except TransactionCancelled as error:
@@ -106,8 +144,21 @@ class PlaybookRepository:
             ) from error
         return playbook
 
-    def stage_version(self, transaction: Transaction, tenant_id: str, playbook: PlaybookVersion) -> None:
-        """Add version N and the LATEST move to ``transaction`` (LATEST must still be at N-1)."""
+    def stage_version(
+        self,
+        transaction: Transaction,
+        tenant_id: str,
+        playbook: PlaybookVersion,
+        previous: PlaybookVersion | None = None,
+    ) -> None:
+        """Add version N, the LATEST move and the candidate summary to ``transaction`` (LATEST must
+        still be at N-1). ``previous`` (version N-1) is read here when not given: its summary may
+        sit in another domain's partition."""
+        if previous is None and playbook.version > 1:
+            try:
+                previous = self.get(tenant_id, playbook.playbook_id)
+            except NotFound:
+                previous = None  # no version N-1: the LATEST condition refuses the write
         body = playbook.model_dump(mode="json")
         body["steps"] = [s.model_dump(mode="json") for s in playbook.steps]
         transaction.put(
@@ -139,22 +190,31 @@ class PlaybookRepository:
                 condition="version = :previous",
                 values={":previous": playbook.version - 1},
             )
+        self.catalogue.stage_active(tenant_id, playbook, transaction, previous)
 
     def deactivate(self, tenant_id: str, playbook_id: str) -> PlaybookVersion:
-        """Drop the playbook from matching (it leaves the candidates index); history stays."""
+        """Drop the playbook from matching (it leaves the candidates); history stays.
+
+        One read of LATEST, then one transaction: LATEST (guarded by the version read), its
+        candidate summary and the catalogue stamp change together.
+        """
+        current = self.get(tenant_id, playbook_id)  # NotFound when absent
+        transaction = Transaction()
+        transaction.update(
+            self.dynamo.state_table,
+            keys.playbook_latest_key(tenant_id, playbook_id),
+            "SET active = :false REMOVE gsi1pk, gsi1sk",
+            condition="attribute_exists(pk) AND version = :version",
+            values={":false": False, ":version": current.version},
+        )
+        self.catalogue.stage_inactive(tenant_id, playbook_id, current.domain, transaction)
         try:
-            response = self.dynamo.call(
-                "update_item",
-                TableName=self.dynamo.state_table,
-                Key=self.dynamo.serialize(keys.playbook_latest_key(tenant_id, playbook_id)),
-                UpdateExpression="SET active = :false REMOVE gsi1pk, gsi1sk",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues=self.dynamo.serialize({":false": False}),
-                ReturnValues="ALL_NEW",
-            )
-        except ConditionFailed as error:  # attribute_exists(pk): a TransactionConflict stays a 409
-            raise NotFound(f"Playbook {playbook_id!r} was not found", code="PLAYBOOK_NOT_FOUND") from error
-        return _playbook(self.dynamo.deserialize(response["Attributes"]))
+            self.dynamo.commit(transaction)
+        except TransactionCancelled as error:
+            raise Conflict(
+                "The playbook changed concurrently; reload and retry", code="CONCURRENT_MODIFICATION"
+            ) from error
+        return current.model_copy(update={"active": False})
 
     @staticmethod
     def _remember(tenant_id: str, playbook: PlaybookVersion, item: dict[str, Any]) -> None:

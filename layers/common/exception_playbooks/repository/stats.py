@@ -1,14 +1,30 @@
-"""Per-playbook run statistics: counters moved inside the same transactions as the events."""
+"""Per-playbook run statistics, kept off the operators' hot path.
+
+``runs_started``, ``steps_completed`` and ``steps_skipped`` are added by the timeline consumer
+(``agents.stats``) to one of ``COUNTER_SHARDS`` counter items per playbook (chosen by the
+exception), so no operator's transaction touches them and busy consumers rarely meet.
+``runs_completed`` and the durations live on the main STATS item, written by the FeedbackAgent.
+Reading the stats is one Query of the playbook's partition (``STATS`` and ``STATS#nn``) that
+sums every item (counters written on the main item by earlier versions are summed too).
+"""
 
 from __future__ import annotations
 
 import math
+import zlib
 from typing import Any
 
 from .. import keys
 from .dynamo import Dynamo, Transaction
 
 MAX_DURATIONS = 500  # p90 over the most recent runs keeps the item small
+COUNTER_SHARDS = 8
+_COUNTERS = ("runs_started", "runs_completed", "steps_completed", "steps_skipped", "duration_total")
+
+
+def shard_for(exception_id: str) -> int:
+    """A stable shard per exception (the same across processes: not Python's salted ``hash``)."""
+    return zlib.crc32(exception_id.encode()) % COUNTER_SHARDS
 
 
 class StatsRepository:
@@ -16,14 +32,26 @@ class StatsRepository:
         self.dynamo = dynamo
 
     def stage_counters(
-        self, tenant_id: str, playbook_id: str, transaction: Transaction, **counters: int
+        self,
+        tenant_id: str,
+        playbook_id: str,
+        transaction: Transaction,
+        *,
+        shard_of: str | None = None,
+        **counters: int,
     ) -> None:
+        """Add ``counters``: to the counter shard of exception ``shard_of``, or the main item."""
         names = {f"#{k}": k for k in counters}
         values = {f":{k}": v for k, v in counters.items()}
         expression = "ADD " + ", ".join(f"#{k} :{k}" for k in counters)
+        key = (
+            keys.playbook_stats_shard_key(tenant_id, playbook_id, shard_for(shard_of))
+            if shard_of is not None
+            else keys.playbook_stats_key(tenant_id, playbook_id)
+        )
         transaction.update(
             self.dynamo.state_table,
-            keys.playbook_stats_key(tenant_id, playbook_id),
+            key,
             expression + " SET tenant_id = :tenant, playbook_id = :pb",
             names=names,
             values={**values, ":tenant": tenant_id, ":pb": playbook_id},
@@ -70,7 +98,14 @@ class StatsRepository:
         return self.dynamo.get(self.dynamo.state_table, keys.playbook_stats_key(tenant_id, playbook_id)) or {}
 
     def get(self, tenant_id: str, playbook_id: str) -> dict[str, Any]:
-        raw = self.get_raw(tenant_id, playbook_id)
+        items = self.dynamo.query_all(
+            self.dynamo.state_table,
+            key_condition="pk = :pk AND begins_with(sk, :stats)",
+            values={":pk": keys.playbook_pk(tenant_id, playbook_id), ":stats": keys.STATS_SK},
+        )
+        raw: dict[str, Any] = {name: sum(float(i.get(name, 0)) for i in items) for name in _COUNTERS}
+        main = next((i for i in items if i["sk"] == keys.STATS_SK), {})
+        raw["durations"] = main.get("durations")
         durations = sorted(float(d) for d in raw.get("durations") or [])
         runs_completed = int(raw.get("runs_completed", 0))
         return {

@@ -24,7 +24,6 @@ from ..authoring.lint import Finding, LintContext, has_errors, lint, seen_paths
 from ..errors import Conflict, NotFound, Problem, ValidationFailed
 from ..execution import operations
 from ..matching.effective import effective_view
-from ..matching.engine import select_for_view
 from ..models.draft import Draft
 from ..models.enums import ExceptionStatus
 from ..models.exception import ExceptionRecord
@@ -342,6 +341,8 @@ def simulate_draft(repos: Repositories, principal: Principal, draft_id: str, raw
         exception_id = None
     packs = repos.packs.pack_set(tenant, record.domain)
     view = effective_view(record, packs, repos.clock())
+    from ..matching.engine import select_for_view  # lazily: the authoring handler's rare paths
+
     result = select_for_view(
         view, with_draft(repos.playbooks.candidates(tenant, record.domain), draft), packs
     )
@@ -375,6 +376,8 @@ def preview_impact(
 
     Pages through the exceptions list index newest first (never a scan) until the index ends or
     a budget runs out; the answer says which, with the reads it made."""
+    from ..matching.engine import select_for_view  # lazily: the authoring handler's rare paths
+
     principal.require(VIEW)
     started = monotonic()
     counted = CountingDynamo(repos.dynamo)

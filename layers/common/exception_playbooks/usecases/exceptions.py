@@ -225,7 +225,10 @@ def patch_exception(
     if nulls:
         raise ValidationFailed(nulls)
     tenant = principal.tenant_id
-    current = operations.load_current(repos, tenant, exception_id)
+    # One BatchGetItem: the exception, the packs head and, when it may re-match, the catalogue stamps.
+    current = operations.load_current(
+        repos, tenant, exception_id, catalogue=bool(set(fields) & REMATCH_FIELDS)
+    )
     record = current.record
 
     update: dict[str, Any] = {}
@@ -250,7 +253,8 @@ def patch_exception(
         updated, [NewEvent(event_type=EventType.EXCEPTION_UPDATED, actor=actor, payload={"changes": changes})]
     )
     if changes.keys() & REMATCH_FIELDS and not record.projection.completed:
-        operations.plan_rematch(change, operations.match(repos, tenant, updated, current.packs), actor)
+        result = operations.match(repos, tenant, updated, current.packs, current.catalogue)
+        operations.plan_rematch(change, result, actor)
     saved, _ = operations.commit_change(repos, tenant, change)
     return saved.to_api()
 

@@ -73,7 +73,7 @@ def update_playbook(repos: Repositories, principal: Principal, playbook_id: str,
     body = validate_playbook(raw, TenantPacks(repos, principal.tenant_id))
     latest = repos.playbooks.get(principal.tenant_id, playbook_id)
     playbook = new_version(repos, principal, body, playbook_id, latest.version + 1)
-    return _api(repos.playbooks.save_version(principal.tenant_id, playbook))
+    return _api(repos.playbooks.save_version(principal.tenant_id, playbook, previous=latest))
 
 
 def list_playbooks(repos: Repositories, principal: Principal) -> dict[str, Any]:

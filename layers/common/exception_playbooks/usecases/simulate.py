@@ -17,6 +17,7 @@ from ..models.enums import Severity
 from ..models.exception import AwareDatetime, DomainName, ExceptionRecord
 from ..ports import iso
 from ..repository.bundle import Repositories
+from ..repository.playbooks import UNREAD
 
 SIMULATED_EXCEPTION_ID = "SIMULATION"
 
@@ -50,14 +51,17 @@ def simulate(repos: Repositories, principal: Principal, request: SimulateRequest
     principal.require(VIEW)
     tenant = principal.tenant_id
     if request.exception_id is not None:
-        record = operations.load_exception(repos, tenant, request.exception_id)
+        # What recalculate would decide now: one BatchGetItem (exception, packs head, catalogue
+        # stamps), matched under the packs in force.
+        current = operations.load_current(repos, tenant, request.exception_id, catalogue=True)
+        record, packs, catalogue = current.record, current.packs, current.catalogue
         exception_id: str | None = record.exception_id
     else:
         assert request.exception is not None  # the model guarantees exactly one
         record = ad_hoc_record(request.exception, iso(repos.clock()))
         exception_id = None
-    packs = repos.packs.pack_set(tenant, record.domain)
-    result = operations.match(repos, tenant, record, packs)
+        packs, catalogue = repos.packs.pack_set(tenant, record.domain), UNREAD
+    result = operations.match(repos, tenant, record, packs, catalogue)
     return {
         "exception_id": exception_id,
         "changed": False,

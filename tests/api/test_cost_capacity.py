@@ -1,0 +1,157 @@
+"""Calls and DynamoDB capacity per operation against DynamoDB Local, at a catalogue whose full
+candidate items cross 1 MB (where the old candidate query needed several pages and ~150 read
+units per match). Capacity is what DynamoDB Local reports (``local.capacity``); moto reports none.
+
+The goal checked for matching: read units per recalculate within 2x of reading the winner plus
+the exception, cold or warm.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from exception_playbooks import config, keys
+from exception_playbooks.models.playbook import Conditions, PlaybookVersion, Step
+from exception_playbooks.repository import bundle, playbooks
+from exception_playbooks.repository.bundle import Repositories, build_repositories
+from exception_playbooks.repository.dynamo import Dynamo
+
+from local import aws_calls, capacity
+from local.tables import create_tables
+
+from .conftest import TENANT_A, ApiClient, seed_packs
+from .scenario import COMPLETE, EXCEPTIONS, RECALCULATE, STATUS, exception_body
+
+PLAYBOOKS = 64  # x 100 steps: ~1.3 MB of full LATEST items
+DOMAINS = [f"Domain{n:02d}" for n in range(20)]
+TARGET_DOMAIN = "Finance"
+
+
+def _playbook(n: int) -> PlaybookVersion:
+    domain = None if n % 16 == 0 else (TARGET_DOMAIN if n % 8 == 1 else DOMAINS[n % 20])
+    match: dict[str, Any] = {"exception_type": "TradeSettlementFailure" if n % 2 else "Other*"}
+    if domain:
+        match["domain"] = domain
+    steps = tuple(
+        Step(
+            step_order=i + 1,
+            name=f"Step {i + 1}",
+            action_type="add_comment",  # type: ignore[arg-type]
+            params={"text": f"Checked {{exception.exception_type}} for step {i + 1}. " + "note " * 20},
+        )
+        for i in range(100)
+    )
+    return PlaybookVersion(
+        playbook_id=f"pb-{n:03d}",
+        version=1,
+        name=f"Playbook {n}",
+        conditions=Conditions(match=match, priority=n % 5),
+        steps=steps,
+        created_at=f"2026-01-01T00:00:{n % 60:02d}.000Z",
+    )
+
+
+@pytest.fixture(scope="module")
+def ddb_endpoint() -> Iterator[str]:
+    from local.dynamodb_local import DynamoDBLocal
+
+    server = DynamoDBLocal()
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def measured_repos(ddb_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Repositories:
+    import boto3
+
+    from .conftest import AWS_ENV
+
+    for name, value in AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("STATE_TABLE", "capacity-state")
+    monkeypatch.setenv("EVENTS_TABLE", "capacity-events")
+    config.reset_settings()
+    aws_calls.install()
+    capacity.install()
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=ddb_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
+    )
+    create_tables(client, config.settings())
+    repos = build_repositories(Dynamo(client=client))
+    monkeypatch.setattr(bundle, "default_repositories", lambda: repos)
+    return repos
+
+
+def measure(request: Callable[[], Any]) -> tuple[Any, capacity.CapacityMeter]:
+    with capacity.measure() as meter:
+        response = request()
+    assert response.status < 400, response.body
+    return response, meter
+
+
+def test_budgets_hold_in_calls_and_capacity_past_a_megabyte_of_candidates(
+    measured_repos: Repositories,
+) -> None:
+    repos = measured_repos
+    seed_packs(repos, TENANT_A, policy={})
+    for n in range(PLAYBOOKS):
+        repos.playbooks.save_version(TENANT_A, _playbook(n))
+    playbooks.clear_cache()
+
+    # The old full-item candidate query: past 1 MB (> 128 eventually consistent read units).
+    with capacity.measure() as legacy:
+        repos.playbooks._candidates_by_index(TENANT_A, TARGET_DOMAIN)
+    assert legacy.read > 128
+
+    api = ApiClient()
+    body = exception_body("EX-0")
+    _, create = measure(lambda: api.call("POST", EXCEPTIONS, body=body))
+    assert (create.calls, create.read) == (1, 0)
+    assert create.write <= 8  # exception item + ExceptionCreated, doubled by the transaction
+
+    # Reading the winner and the exception directly is the yardstick for matching.
+    _, cold = measure(lambda: api.call("POST", RECALCULATE, {"exception_id": "EX-0"}))
+    record = repos.exceptions.get(TENANT_A, "EX-0")
+    assert record is not None and record.projection.playbook_id is not None
+    with capacity.measure() as yardstick:
+        repos.dynamo.get(repos.dynamo.state_table, keys.exception_key(TENANT_A, "EX-0"))
+        repos.dynamo.get(
+            repos.dynamo.state_table,
+            keys.playbook_version_key(TENANT_A, record.projection.playbook_id, 1),
+        )
+    # Cold (empty caches, packs warm): exception + stamps, the two candidate partitions, the
+    # winner's version, the transaction.
+    assert cold.calls <= 5
+    assert cold.read <= 2 * yardstick.read, (cold.read, yardstick.read)
+
+    api.call("POST", EXCEPTIONS, body=exception_body("EX-1"))
+    with aws_calls.count_aws_calls() as calls:
+        response, warm = measure(lambda: api.call("POST", RECALCULATE, {"exception_id": "EX-1"}))
+    assert response.body["changed"] is True
+    assert calls.names == ["dynamodb.BatchGetItem", "dynamodb.TransactWriteItems"]
+    assert warm.read <= 2 * yardstick.read
+    # The exception, the packs head and the catalogue stamps: one strongly consistent unit each.
+    assert warm.read <= 3
+
+    _, status = measure(lambda: api.call("GET", STATUS, {"exception_id": "EX-1"}))
+    assert (status.calls, status.write) == (1, 0)
+    assert status.read <= 2  # the exception item; the version is cached
+
+    with aws_calls.count_aws_calls() as calls:
+        _, step = measure(
+            lambda: api.call("POST", COMPLETE, {"exception_id": "EX-1", "step_order": 1}, body={"notes": "n"})
+        )
+    # One BatchGetItem: the exception and the packs head (the packs in force are cached).
+    assert calls.names == ["dynamodb.BatchGetItem", "dynamodb.TransactWriteItems"]
+    assert step.read <= 3
+    # The exception item (its projection holds 100 step states) and two events, doubled; no stats item.
+    assert step.write <= 40
