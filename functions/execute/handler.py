@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from exception_playbooks.api.http import (
     api_handler,
+    canonical_path_int,
     current_principal,
     json_response,
     new_resolver,
@@ -53,8 +54,14 @@ IdempotencyKey = Annotated[
 def _act(
     exception_id: str, step_order: int, body: StepActionBody | None, key: str | None, *, skip: bool
 ) -> Response[Any]:
+    canonical_path_int(app, "step_order")
     body = body or StepActionBody()
-    command = StepCommand(actor_type=body.actor_type, actor_id=body.actor_id, notes=body.notes)
+    command = StepCommand(
+        actor_type=body.actor_type,
+        actor_id=body.actor_id,
+        notes=body.notes,
+        override=isinstance(body, StepSkipBody) and body.override,
+    )
     answer = act_on_step(
         bundle.default_repositories(),
         current_principal(app),

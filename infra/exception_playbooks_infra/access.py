@@ -76,6 +76,7 @@ API_ACCESS: dict[str, FunctionAccess] = {
     "match": FunctionAccess(
         # BatchGetItem: the exception with the catalogue stamps; Query: candidate summaries by key
         state=TableAccess(
+            # (the same BatchGetItem carries the packs head: decisions use the policy in force)
             _actions(GET_ITEM, BATCH_GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM),
             query_indexes=(BY_TENANT_INDEX,),
         ),
@@ -89,7 +90,10 @@ API_ACCESS: dict[str, FunctionAccess] = {
         state=TableAccess(
             # DeleteItem: drafts (deleted, or consumed by publishing), a deactivated playbook's
             # candidate summary (in the deactivating transaction).
-            _actions(GET_ITEM, PUT_ITEM, UPDATE_ITEM, DELETE_ITEM, QUERY, CONDITION_CHECK_ITEM),
+            # BatchGetItem: a pack write reads LATEST with the packs head (generation).
+            _actions(
+                GET_ITEM, BATCH_GET_ITEM, PUT_ITEM, UPDATE_ITEM, DELETE_ITEM, QUERY, CONDITION_CHECK_ITEM
+            ),
             query_indexes=STATE_INDEXES,
         ),
     ),
@@ -97,7 +101,7 @@ API_ACCESS: dict[str, FunctionAccess] = {
 
 AGENT_ACCESS = FunctionAccess(
     # BatchGetItem + Query on the table: matching agents read the exception with the catalogue
-    # stamps, then candidate summaries by key
+    # stamps and the packs head, then candidate summaries by key
     state=TableAccess(
         _actions(GET_ITEM, BATCH_GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM),
         query_indexes=(BY_TENANT_INDEX,),

@@ -150,26 +150,24 @@ def _concurrently(
     repos: Repositories, monkeypatch: pytest.MonkeyPatch, write: Callable[[], object], times: int
 ) -> None:
     """Make another writer commit right after each of the agent's next ``times`` exception reads
-    (``get``, or ``get_with_catalogue`` for the agents that match)."""
+    (``get_with``: every agent reads the exception with the packs head, and the catalogue stamps
+    when it matches)."""
+    original = repos.exceptions.get_with
     left = [times]
     writing = [False]
 
-    def racing(original: Callable[[str, str], Any]) -> Callable[[str, str], Any]:
-        def read(tenant_id: str, exception_id: str) -> Any:
-            result = original(tenant_id, exception_id)
-            if left[0] > 0 and not writing[0]:  # the other writer's own reads do not race
-                left[0] -= 1
-                writing[0] = True
-                try:
-                    write()
-                finally:
-                    writing[0] = False
-            return result
+    def racing_get(tenant_id: str, exception_id: str, also: Any) -> Any:
+        record = original(tenant_id, exception_id, also)
+        if left[0] > 0 and not writing[0]:  # the other writer's own reads do not race
+            left[0] -= 1
+            writing[0] = True
+            try:
+                write()
+            finally:
+                writing[0] = False
+        return record
 
-        return read
-
-    for name in ("get", "get_with_catalogue"):
-        monkeypatch.setattr(repos.exceptions, name, racing(getattr(repos.exceptions, name)))
+    monkeypatch.setattr(repos.exceptions, "get_with", racing_get)
 
 
 def test_a_lost_race_is_re_read_and_retried(

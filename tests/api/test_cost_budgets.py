@@ -71,7 +71,8 @@ def test_complete_or_skip_is_two_calls_warm(warm: ApiClient, skip: bool) -> None
     assigned(warm, "EX-1")
     act(warm, 1, "EX-1")
     _, calls = counted(lambda: act(warm, 2, "EX-1", skip=skip))
-    assert calls == ["dynamodb.GetItem", "dynamodb.TransactWriteItems"]
+    # One BatchGetItem: the exception and the packs-head generation the cached packs are checked by.
+    assert calls == ["dynamodb.BatchGetItem", "dynamodb.TransactWriteItems"]
 
 
 def test_complete_with_an_idempotency_key_is_two_calls_and_a_replay_one(warm: ApiClient) -> None:
@@ -89,14 +90,14 @@ def test_completing_the_last_step_is_two_calls_warm(warm: ApiClient) -> None:
     act(warm, 2, "EX-1")
     response, calls = counted(lambda: act(warm, 3, "EX-1"))
     assert response.body["completed"] is True
-    assert calls == ["dynamodb.GetItem", "dynamodb.TransactWriteItems"]
+    assert calls == ["dynamodb.BatchGetItem", "dynamodb.TransactWriteItems"]
 
 
 def test_recalculate_is_at_most_three_calls_warm(warm: ApiClient) -> None:
     create(warm, "EX-1")
     response, calls = counted(lambda: warm.call("POST", RECALCULATE, {"exception_id": "EX-1"}))
     assert response.body["changed"] is True
-    # The exception with the catalogue stamps; the candidates and the winner are warm.
+    # The exception with the packs head and the catalogue stamps; the candidates and the winner are warm.
     assert calls == ["dynamodb.BatchGetItem", "dynamodb.TransactWriteItems"]
     response, calls = counted(lambda: warm.call("POST", RECALCULATE, {"exception_id": "EX-1"}))
     assert response.body["changed"] is False

@@ -172,10 +172,10 @@ def test_an_agent_actor_needs_the_automation_role(api: ApiClient, catch_all: Any
 
 def test_automation_acts_as_agent_or_system_but_not_as_human(api: ApiClient, catch_all: Any) -> None:
     assert_error(act(api, 1, user=AUTOMATION), 403, "FORBIDDEN_ACTOR")
-    response = act(api, 1, body={"actor_type": "agent", "actor_id": "ResolutionAgent"}, user=AUTOMATION)
+    response = act(api, 1, body={"actor_type": "agent", "actor_id": "resolver-bot:matcher"}, user=AUTOMATION)
     assert response.status == 200
     assert response.body["steps"][0]["actor_type"] == "agent"
-    assert response.body["steps"][0]["actor_id"] == "ResolutionAgent"
+    assert response.body["steps"][0]["actor_id"] == "resolver-bot:matcher"
     system = act(api, 2, body={"actor_type": "system"}, user=AUTOMATION)
     assert system.status == 200 and system.body["steps"][1]["actor_id"] == "resolver-bot"
 
@@ -183,7 +183,7 @@ def test_automation_acts_as_agent_or_system_but_not_as_human(api: ApiClient, cat
 def test_automation_on_an_approval_step_is_403_approval_required(api: ApiClient, high: Any, aws: Any) -> None:
     act(api, 1, body={"actor_type": "agent"}, user=AUTOMATION)
     before = snapshot(aws)
-    response = act(api, 2, body={"actor_type": "agent", "actor_id": "Bot"}, user=AUTOMATION)
+    response = act(api, 2, body={"actor_type": "agent", "actor_id": "resolver-bot"}, user=AUTOMATION)
     assert_error(response, 403, "APPROVAL_REQUIRED")
     skipped = act(api, 2, skip=True, body={"actor_type": "system", "notes": "n"}, user=AUTOMATION)
     assert_error(skipped, 403, "APPROVAL_REQUIRED")

@@ -44,7 +44,7 @@ def sample_call(route: Route, role: str = "operator") -> Call:
     """A valid request for ``route`` on tenant A's EX-1 (assigned to pb-catch-all, step 1 next)."""
     ids = {"exception_id": "EX-1"}
     steps = {"exception_id": "EX-1", "step_order": "1"}
-    actor = {"actor_type": "agent", "actor_id": "Bot"} if role == "automation" else {}
+    actor = {"actor_type": "agent", "actor_id": f"user-{role}"} if role == "automation" else {}
     calls = {
         ("POST", EXCEPTIONS): Call("POST", EXCEPTIONS, {}, exception_body("EX-NEW")),
         ("GET", EXCEPTIONS): Call("GET", EXCEPTIONS, {}),

@@ -6,11 +6,16 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .bus import AGENTS
 from .errors import Forbidden, Unauthorized
-from .models.common import ID_PATTERN
+from .models.common import is_identifier
 from .models.enums import ActorType, Role
+from .models.event import SYSTEM_ACTOR
 
-_ID = re.compile(ID_PATTERN)
+# A token's username: 1 to 128 characters, none of them whitespace or control characters.
+_USERNAME = re.compile(r"[^\s\x00-\x1f\x7f]{1,128}")
+# Actor ids the service itself writes (agents, the system): no token may act under them.
+RESERVED_ACTOR_IDS = frozenset({SYSTEM_ACTOR.actor_id, *(rule.name for rule in AGENTS)})
 
 # What each role may do; a token may hold several roles.
 VIEW = frozenset({Role.VIEWER, Role.OPERATOR, Role.ADMIN, Role.AUTOMATION, Role.APPROVER})
@@ -34,7 +39,18 @@ class Principal:
             raise Forbidden("Your role does not allow this action", code="FORBIDDEN_ROLE")
 
     def resolve_actor(self, actor_type: ActorType, actor_id: str | None) -> tuple[ActorType, str]:
-        """A human token acts as itself; agent/system actors only with the automation role."""
+        """Who the timeline records. Every caller acts as itself (docs/api.md, "Actors"):
+
+        - ``human`` (operator/admin): the token's username, nothing else;
+        - ``agent`` / ``system`` (automation role only): the token's username, or
+          ``<username>:<label>`` to name a part of that machine client. A machine client can thus
+          never write a human's name or a built-in agent's name into the audit trail.
+        """
+        if self.username in RESERVED_ACTOR_IDS:
+            raise Forbidden(
+                f"{self.username!r} names one of the service's own actors; this token may not act on steps",
+                code="FORBIDDEN_ACTOR",
+            )
         if actor_type is ActorType.HUMAN:
             if not self.roles & OPERATE:
                 raise Forbidden("Only operators act on steps as a human", code="FORBIDDEN_ACTOR")
@@ -43,7 +59,20 @@ class Principal:
             return actor_type, self.username
         if Role.AUTOMATION not in self.roles:
             raise Forbidden("Only the automation role may act as an agent or system", code="FORBIDDEN_ACTOR")
-        return actor_type, actor_id or self.username
+        if actor_id is None or actor_id == self.username:
+            return actor_type, self.username
+        if actor_id.startswith(self.username + ":") and len(actor_id) > len(self.username) + 1:
+            return actor_type, actor_id
+        raise Forbidden(
+            f"A machine client acts as itself: actor_id must be {self.username!r} or "
+            f"'{self.username}:<label>'",
+            code="FORBIDDEN_ACTOR",
+            details={"allowed_actor_ids": [self.username, f"{self.username}:<label>"]},
+        )
+
+
+def is_username(value: object) -> bool:
+    return isinstance(value, str) and _USERNAME.fullmatch(value) is not None
 
 
 def principal_from_claims(claims: dict[str, Any] | None) -> Principal:
@@ -52,7 +81,12 @@ def principal_from_claims(claims: dict[str, Any] | None) -> Principal:
         raise Unauthorized("A valid bearer token is required")
     tenant = claims.get("custom:tenant_id")
     username = claims.get("cognito:username") or claims.get("username") or claims.get("sub")
-    if not isinstance(tenant, str) or not _ID.match(tenant) or not isinstance(username, str) or not username:
+    if (
+        not isinstance(tenant, str)
+        or not is_identifier(tenant)
+        or not isinstance(username, str)
+        or not is_username(username)
+    ):
         raise Unauthorized("The token does not carry a tenant and a username")
     groups = claims.get("cognito:groups") or []
     if isinstance(groups, str):

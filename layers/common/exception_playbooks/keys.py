@@ -8,6 +8,7 @@ State table (pk, sk):
   playbook stats   T#{tenant}#PB#{id}            | STATS (completions, durations), STATS#nn (counters)
   policy pack      T#{tenant}#PACK#POLICY        | V#{version:010d} and LATEST
   domain pack      T#{tenant}#PACK#DOMAIN#{dom}  | V#{version:010d} and LATEST
+  packs head       T#{tenant}#PACK#HEAD          | HEAD  (``generation``: +1 on every pack write)
   idempotency      T#{tenant}#IDEMP#{scope}#{key}| IDEMPOTENCY
   candidate        T#{tenant}#CAND#{dom or ~any} | {playbook_id}  (matching summary of an active playbook)
   catalogue stamps T#{tenant}#CATALOGUE          | CATALOGUE      (moves with every candidate change)
@@ -137,6 +138,10 @@ def policy_pack_pk(tenant_id: str) -> str:
 
 def domain_pack_pk(tenant_id: str, domain: str) -> str:
     return f"{_tenant(tenant_id)}{SEP}PACK{SEP}DOMAIN{SEP}{domain.lower()}"
+
+
+def packs_head_key(tenant_id: str) -> dict[str, str]:
+    return {"pk": f"{_tenant(tenant_id)}{SEP}PACK{SEP}HEAD", "sk": "HEAD"}
 
 
 def pack_latest_key(pack_pk: str) -> dict[str, str]:

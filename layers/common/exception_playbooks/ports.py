@@ -29,7 +29,11 @@ def deterministic_id(*parts: str) -> str:
 
 def iso(moment: datetime) -> str:
     """ISO-8601 UTC with millisecond precision and a ``Z`` suffix."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    utc = moment.astimezone(UTC)  # callers hold validated dates (years 1970..9999 in UTC)
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}."
+        f"{utc.microsecond // 1000:03d}Z"
+    )
 
 
 def parse_iso(text: str) -> datetime:

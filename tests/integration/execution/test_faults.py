@@ -17,7 +17,7 @@ from exception_playbooks.errors import Conflict, Unavailable
 from exception_playbooks.execution import operations
 
 from ..support import CONFLICT_FAULTS, THROTTLE_FAULTS, WRITE_THROTTLE_FAULTS, snapshot
-from .world import OPERATOR, assign, cold, complete, create, skip
+from .world import OPERATOR, TENANT, assign, cold, complete, create, skip
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,12 @@ class Operation:
 
 
 OPERATIONS: dict[str, Operation] = {
-    "complete": Operation(("GetItem", "TransactWriteItems"), lambda r, ex: complete(r, 1, exception_id=ex)),
+    "complete": Operation(
+        ("BatchGetItem", "TransactWriteItems"), lambda r, ex: complete(r, 1, exception_id=ex)
+    ),
     "complete.cold": Operation(
-        # exception, playbook version, policy pack, domain pack, the transaction
-        ("GetItem", "GetItem", "GetItem", "GetItem", "TransactWriteItems"),
+        # exception + packs head, playbook version, both packs, the transaction
+        ("BatchGetItem", "GetItem", "BatchGetItem", "TransactWriteItems"),
         lambda r, ex: complete(r, 1, exception_id=ex),
         warm=False,
     ),
@@ -42,18 +44,19 @@ OPERATIONS: dict[str, Operation] = {
         lambda r, ex: complete(r, 1, exception_id=ex, idempotency_key="k-1"),
     ),
     "skip": Operation(
-        ("GetItem", "TransactWriteItems"), lambda r, ex: skip(r, 1, exception_id=ex, notes="n")
+        ("BatchGetItem", "TransactWriteItems"), lambda r, ex: skip(r, 1, exception_id=ex, notes="n")
     ),
     "recalculate": Operation(
-        # packs cached: the exception with the catalogue stamps, Finance's candidate summaries,
-        # the winner's full version, the transaction
+        # packs cached: the exception with the packs head and the catalogue stamps, Finance's
+        # candidate summaries, the winner's full version, the transaction
         ("BatchGetItem", "Query", "GetItem", "TransactWriteItems"),
         lambda r, ex: operations.recalculate(r, OPERATOR, ex),
         assigned=False,
     ),
     "recalculate.cold": Operation(
-        # exception + stamps, policy pack, domain pack, Finance's candidates, the winner, the transaction
-        ("BatchGetItem", "GetItem", "GetItem", "Query", "GetItem", "TransactWriteItems"),
+        # exception + packs head + stamps, the two packs in force, Finance's candidates, the
+        # winner, the transaction
+        ("BatchGetItem", "BatchGetItem", "Query", "GetItem", "TransactWriteItems"),
         lambda r, ex: operations.recalculate(r, OPERATOR, ex),
         assigned=False,
         warm=False,
@@ -101,6 +104,8 @@ def _prepare(repos: Any, operation: Operation, exception_id: str) -> None:
         assign(repos, exception_id)
     if not operation.warm:
         cold()
+    else:  # a warm Lambda holds the packs it last decided with (validated by the packs head)
+        assert operations.load_current(repos, TENANT, exception_id).packs is not None
 
 
 @pytest.mark.parametrize(("name", "index", "fault"), _cases())

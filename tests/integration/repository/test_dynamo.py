@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from exception_playbooks import keys
 from exception_playbooks.errors import Conflict, NotFound, Unavailable
 from exception_playbooks.models.enums import EventType
 from exception_playbooks.models.event import SYSTEM_ACTOR, NewEvent
@@ -105,7 +106,9 @@ def test_deactivating_a_missing_playbook_is_not_found_and_writes_nothing(repos, 
 
 READS: dict[str, Callable[[Any], object]] = {
     "exceptions.get": lambda r: r.exceptions.get(TENANT, "EX-1"),
-    "exceptions.get_with_catalogue": lambda r: r.exceptions.get_with_catalogue(TENANT, "EX-1"),
+    "exceptions.get_with": lambda r: r.exceptions.get_with(
+        TENANT, "EX-1", [keys.packs_head_key(TENANT), keys.catalogue_key(TENANT)]
+    ),
     "exceptions.list": lambda r: r.exceptions.list(TENANT, ExceptionFilters(), 10, None),
     "exceptions.list.filtered": lambda r: r.exceptions.list(
         TENANT, ExceptionFilters(status="open"), 10, None

@@ -107,7 +107,7 @@ def test_reads_are_cached_and_a_put_refreshes_the_cache(repos, calls):
 
     calls.reset()
     repos.packs.put_policy(TENANT, _policy(approved_tools=["b"]))
-    assert calls.operations == ["GetItem", "TransactWriteItems"]  # the put reads the latest uncached
+    assert calls.operations == ["BatchGetItem", "TransactWriteItems"]  # the put reads latest + head uncached
     calls.reset()
     assert repos.packs.policy(TENANT).approved_tools == ["b"]
     assert calls.operations == []

@@ -247,7 +247,7 @@ def test_tenant_isolation_for_playbooks(repos, dynamodb):
 
 
 def test_the_version_cache_is_bounded(repos, calls, monkeypatch):
-    monkeypatch.setattr(playbooks_module, "_VERSION_CACHE_LIMIT", 2)
+    monkeypatch.setattr(playbooks_module._VERSION_CACHE, "max_entries", 2)
     for playbook_id in ("pb-1", "pb-2", "pb-3"):
         repos.playbooks.save_version(TENANT, playbook(playbook_id))
     calls.reset()
@@ -256,3 +256,16 @@ def test_the_version_cache_is_bounded(repos, calls, monkeypatch):
     assert len(playbooks_module._VERSION_CACHE) <= 2
     repos.playbooks.get_version(TENANT, "pb-3", 1)
     assert calls.count() == 3  # the newest one is still cached
+
+
+def test_the_version_cache_is_bounded_by_bytes_too(repos, calls, monkeypatch):
+    big = playbook("pb-big", description="d" * 1500)
+    repos.playbooks.save_version(TENANT, big)
+    repos.playbooks.save_version(TENANT, playbook("pb-small"))
+    monkeypatch.setattr(playbooks_module._VERSION_CACHE, "max_bytes", 8000)
+    repos.playbooks.get_version(TENANT, "pb-big", 1)
+    cache = playbooks_module.cache()
+    assert ("acme", "pb-big", 1) in dict(cache.items())
+    repos.playbooks.get_version(TENANT, "pb-small", 1)
+    assert cache.bytes <= 8000
+    assert ("acme", "pb-big", 1) not in dict(cache.items())  # evicted for the newer one: bytes, not count

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from exception_playbooks import keys
 from exception_playbooks.models.draft import Draft
 from exception_playbooks.models.packs import DomainPackInput, PolicyPackInput
 from exception_playbooks.repository import packs as packs_module
@@ -46,7 +47,16 @@ def _calls(tenant: str) -> dict[str, Callable[[Repositories], Any]]:
     """One call per repository method, each for ``tenant``'s data."""
     return {
         "exceptions.get": lambda r: r.exceptions.get(tenant, "EX-1"),
-        "exceptions.get_with_catalogue": lambda r: r.exceptions.get_with_catalogue(tenant, "EX-1"),
+        # Everything read with the exception: packs head, catalogue stamps, an idempotency record.
+        "exceptions.get_with": lambda r: r.exceptions.get_with(
+            tenant,
+            "EX-1",
+            [
+                keys.packs_head_key(tenant),
+                keys.catalogue_key(tenant),
+                keys.idempotency_key(tenant, "complete:EX-1:1", "k-1"),
+            ],
+        ),
         "exceptions.list": lambda r: r.exceptions.list(tenant, ExceptionFilters(), 10, None),
         "exceptions.list+sla": lambda r: r.exceptions.list(
             tenant, ExceptionFilters(severities=("high",)), 10, None, ExceptionOrder.SLA_DEADLINE
@@ -71,6 +81,7 @@ def _calls(tenant: str) -> dict[str, Callable[[Repositories], Any]]:
         "packs.policy": lambda r: r.packs.policy(tenant, cached=False),
         "packs.domain": lambda r: r.packs.domain(tenant, DOMAIN, cached=False),
         "packs.pack_set": lambda r: r.packs.pack_set(tenant, DOMAIN),
+        "packs.current_pack_set": lambda r: r.packs.current_pack_set(tenant, DOMAIN, 10**6),
         "packs.put_policy": lambda r: r.packs.put_policy(tenant, PolicyPackInput()),
         "packs.put_domain": lambda r: r.packs.put_domain(tenant, DOMAIN, DomainPackInput()),
         "stats.get": lambda r: r.stats.get(tenant, "pb-1"),

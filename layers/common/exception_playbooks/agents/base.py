@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal
 
 from .. import bus
 from ..errors import Conflict
-from ..execution.operations import Change, load_exception, load_for_matching, stage_change
+from ..execution.operations import Change, Current, load_current, stage_change
 from ..models.enums import ActorType, EventType
 from ..models.event import Actor, NewEvent
 from ..models.exception import ExceptionRecord
@@ -107,19 +107,25 @@ class Reads:
         self.trigger = trigger
         self.matches = matches
         self._catalogue: dict[str, Any] | None = UNREAD
+        self._current: Current | None = None
         self._packs: dict[str, PackSet] = {}
         self._candidates: dict[str, list[PlaybookVersion]] = {}
 
     def exception(self) -> ExceptionRecord:
-        if self.matches:  # the catalogue stamps come with the exception, in the same read
-            record, self._catalogue = load_for_matching(
-                self.repos, self.trigger.tenant_id, self.trigger.exception_id
-            )
-            return record
-        return load_exception(self.repos, self.trigger.tenant_id, self.trigger.exception_id)
+        """The exception and the packs in force, in one read (re-read on every attempt); agents
+        that match get the catalogue stamps in the same BatchGetItem."""
+        current = load_current(
+            self.repos, self.trigger.tenant_id, self.trigger.exception_id, catalogue=self.matches
+        )
+        self._current = current
+        self._catalogue = current.catalogue  # UNREAD unless this agent matches
+        return current.record
 
     def packs(self, domain: str) -> PackSet:
-        if domain not in self._packs:
+        current = self._current
+        if current is not None and domain == current.record.domain:
+            return current.packs  # in force at the generation read with the exception (on first use)
+        if domain not in self._packs:  # only for a domain other than the exception's own
             self._packs[domain] = self.repos.packs.pack_set(self.trigger.tenant_id, domain)
         return self._packs[domain]
 

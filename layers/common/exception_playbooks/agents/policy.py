@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..bounds import MAX_EVENT_REASONING_CHARS, cap_list, truncate_text
 from ..execution.operations import Change, plan_start
 from ..matching.engine import MatchResult, select_playbook
 from ..models.enums import EventType
@@ -22,6 +23,7 @@ ASSIGNED = "assigned"
 NO_COMPLIANT_PLAYBOOK = "no_compliant_playbook"
 ALREADY_ASSIGNED = "already_assigned"
 COMPLETED = "completed"
+MAX_VIOLATIONS_PER_PLAYBOOK = 10
 
 
 class PolicyAgent(Agent):
@@ -42,13 +44,16 @@ class PolicyAgent(Agent):
         packs = reads.packs(record.domain)
         result = select_playbook(record, reads.candidates(record.domain), packs, reads.now())
         winner = result.winner
+        violations, omitted = cap_list(_violations(result))
         payload = {
             **common,
             "decision": ASSIGNED if winner else NO_COMPLIANT_PLAYBOOK,
             "playbook": playbook_ref(winner),
-            "violations": _violations(result),
-            "reasoning_summary": result.summary,
+            "violations": violations,
+            "reasoning_summary": truncate_text(result.summary, MAX_EVENT_REASONING_CHARS)[0],
         }
+        if omitted:  # the decision is always recorded; the list says how much it left out
+            payload["violations_omitted"] = omitted
         change = Change(record)
         change.events.append(self.event(EventType.POLICY_EVALUATED, payload))
         if winner is not None:
@@ -88,7 +93,12 @@ def _violations(result: MatchResult) -> list[dict[str, Any]]:
             "playbook_id": item.playbook.playbook_id,
             "version": item.playbook.version,
             "name": item.playbook.name,
-            "violations": list(item.violations),
+            "violations": list(item.violations)[:MAX_VIOLATIONS_PER_PLAYBOOK],
+            **(
+                {"violations_omitted": len(item.violations) - MAX_VIOLATIONS_PER_PLAYBOOK}
+                if len(item.violations) > MAX_VIOLATIONS_PER_PLAYBOOK
+                else {}
+            ),
         }
         for item in result.passed_over
     ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..bounds import MAX_EVENT_REASONING_CHARS, truncate_text
 from ..execution.operations import Change
 from ..matching.effective import effective_view
 from ..matching.engine import select_for_view
@@ -66,7 +67,7 @@ class TriageAgent(Agent):
                         None if view.sla_minutes_remaining is None else round(view.sla_minutes_remaining, 2)
                     ),
                     "suggested_playbook": playbook_ref(result.winner),
-                    "reasoning_summary": result.summary,
+                    "reasoning_summary": truncate_text(result.summary, MAX_EVENT_REASONING_CHARS)[0],
                     "trigger_event_id": trigger.event_id,
                     "trigger_event_type": trigger.event_type.value,
                 },

@@ -7,6 +7,7 @@ The guard runs before the resolver so answers follow API.md's order: 401, 403 (r
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -191,6 +192,16 @@ def current_principal(app: Any) -> Principal:
 
         raise Unauthorized("A valid bearer token is required")
     return principal
+
+
+_CANONICAL_INT = re.compile(r"[1-9][0-9]*")
+
+
+def canonical_path_int(app: Any, name: str) -> None:
+    """A numeric path parameter must be written plainly: ``+1``, ``01`` or `` 1`` are not step 1 (422)."""
+    raw = (app.current_event.path_parameters or {}).get(name)
+    if not isinstance(raw, str) or _CANONICAL_INT.fullmatch(raw) is None:
+        raise ValidationFailed([Problem(name, "must be a positive whole number written with digits only")])
 
 
 def json_body(app: Any) -> Any:

@@ -38,6 +38,11 @@ class StepSkipBody(StepActionBody):
     """Body of ``.../steps/{step_order}/skip``: notes are required (why it was skipped)."""
 
     notes: Annotated[str, StringConstraints(max_length=MAX_NOTES), AfterValidator(_not_blank)]
+    override: bool = Field(
+        default=False,
+        description="admin only: skip a step whose playbook marks it skippable: false (notes say why); "
+        "recorded as override: true on the PlaybookStepSkipped event",
+    )
 
 
 class ApproveBody(StepActionBody):

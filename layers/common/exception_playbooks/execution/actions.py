@@ -6,6 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..bounds import (
+    MAX_RENDERED_SUBJECT,
+    MAX_RENDERED_TARGET,
+    MAX_RENDERED_TEXT,
+    MAX_TOOL_PAYLOAD_BYTES,
+    cap_list,
+    json_size,
+)
 from ..errors import Conflict
 from ..models.enums import ActionType, EventType, ExceptionStatus, Severity, is_legal_transition
 from ..models.event import Actor, NewEvent
@@ -54,25 +62,24 @@ def _notify(
     record: ExceptionRecord, step: Step, context: dict[str, Any], packs: PackSet, actor: Actor
 ) -> ActionResult:
     params = step.params
-    subject = render_text(str(params.get("subject", "")), context)
-    message = render_text(str(params.get("message", "")), context)
-    recipient = render_text(str(params["recipient"]), context) if params.get("recipient") else None
-    group = render_text(str(params["group"]), context) if params.get("group") else None
-    warnings = [
-        *subject.missing,
-        *message.missing,
-        *(recipient.missing if recipient else []),
-        *(group.missing if group else []),
-    ]
-    payload = {
+    texts = {
+        "subject": render_text(str(params.get("subject", "")), context, MAX_RENDERED_SUBJECT),
+        "message": render_text(str(params.get("message", "")), context, MAX_RENDERED_TEXT),
+    }
+    for key in ("recipient", "group"):
+        if params.get(key):
+            texts[key] = render_text(str(params[key]), context, MAX_RENDERED_TARGET)
+    warnings, omitted = cap_list([name for rendered in texts.values() for name in rendered.missing])
+    payload: dict[str, Any] = {
         "step_order": step.step_order,
         "channel": params.get("channel"),
-        "recipient": recipient.value if recipient else None,
-        "group": group.value if group else None,
-        "subject": subject.value,
-        "message": message.value,
+        "recipient": texts["recipient"].value if "recipient" in texts else None,
+        "group": texts["group"].value if "group" in texts else None,
+        "subject": texts["subject"].value,
+        "message": texts["message"].value,
         "warnings": warnings,
     }
+    _mark_truncated(payload, texts, omitted)
     return ActionResult(
         record,
         [NewEvent(event_type=EventType.NOTIFICATION_SENT, actor=actor, payload=payload)],
@@ -82,14 +89,30 @@ def _notify(
     )
 
 
+def _mark_truncated(payload: dict[str, Any], texts: dict[str, Rendered], warnings_omitted: int) -> None:
+    """Say on the event which rendered texts were cut at their bound (docs: "Bounds")."""
+    cut = sorted(name for name, rendered in texts.items() if rendered.truncated)
+    if cut:
+        payload["truncated"] = cut
+    if warnings_omitted:
+        payload["warnings_omitted"] = warnings_omitted
+
+
 def _assign_owner(
     record: ExceptionRecord, step: Step, context: dict[str, Any], packs: PackSet, actor: Actor
 ) -> ActionResult:
     kind: Literal["user", "queue"] = "user" if step.params.get("user_id") else "queue"
     target = step.params.get("user_id") or step.params.get("queue")
-    value = _require_resolved(render_text(str(target), context), "the owner")
+    rendered = render_text(str(target), context, MAX_RENDERED_TARGET)
+    value = _require_resolved(rendered, "the owner")
     if not value:
         raise Conflict("Cannot run the step: the owner renders empty", code="TEMPLATE_UNRESOLVED")
+    if rendered.truncated:  # a cut id would name someone else: refuse rather than guess
+        raise Conflict(
+            f"Cannot run the step: the owner renders longer than {MAX_RENDERED_TARGET} characters",
+            code="OWNER_TOO_LONG",
+            details={"limit": MAX_RENDERED_TARGET},
+        )
     owner = Owner(type=kind, id=value)
     previous = record.owner.model_dump() if record.owner else None
     event = NewEvent(
@@ -130,13 +153,12 @@ def _set_status(
 def _add_comment(
     record: ExceptionRecord, step: Step, context: dict[str, Any], packs: PackSet, actor: Actor
 ) -> ActionResult:
-    text = render_text(str(step.params.get("text", "")), context)
-    event = NewEvent(
-        event_type=EventType.COMMENT_ADDED,
-        actor=actor,
-        payload={"text": text.value, "step_order": step.step_order, "warnings": text.missing},
-    )
-    return ActionResult(record, [event], "comment_added", {"text": text.value}, text.missing)
+    text = render_text(str(step.params.get("text", "")), context, MAX_RENDERED_TEXT)
+    warnings, omitted = cap_list(text.missing)
+    payload: dict[str, Any] = {"text": text.value, "step_order": step.step_order, "warnings": warnings}
+    _mark_truncated(payload, {"text": text}, omitted)
+    event = NewEvent(event_type=EventType.COMMENT_ADDED, actor=actor, payload=payload)
+    return ActionResult(record, [event], "comment_added", {"text": text.value}, warnings)
 
 
 def _call_tool(
@@ -151,6 +173,14 @@ def _call_tool(
             details={"tool_id": tool_id},
         )
     payload = _require_resolved(render_value(step.params.get("payload", {}), context), "the tool payload")
+    size = json_size(payload)
+    if size > MAX_TOOL_PAYLOAD_BYTES:  # never cut: a tool must get what the step says, or nothing
+        raise Conflict(
+            f"The payload for tool {tool_id!r} renders to {size} bytes; "
+            f"the limit is {MAX_TOOL_PAYLOAD_BYTES}",
+            code="TOOL_PAYLOAD_TOO_LARGE",
+            details={"tool_id": tool_id, "bytes": size, "limit": MAX_TOOL_PAYLOAD_BYTES},
+        )
     _check_tool_payload(tool_id, tool.parameters, payload)
     recorded = {
         "step_order": step.step_order,
@@ -166,16 +196,22 @@ def _call_tool(
 
 
 def _check_tool_payload(tool_id: str, schema: dict[str, Any], payload: Any) -> None:
-    import jsonschema  # lazily: only call_tool steps need it
+    from .tool_schemas import SchemaUnusable, payload_errors  # lazily: only call_tool steps need it
 
-    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(payload), key=lambda e: list(e.path))
+    try:
+        errors = payload_errors(schema, payload)
+    except SchemaUnusable as error:
+        raise Conflict(
+            f"The parameters schema of tool {tool_id!r} cannot check this payload: {error}; "
+            "an admin must fix the tool in the domain pack",
+            code="TOOL_SCHEMA_UNUSABLE",
+            details={"tool_id": tool_id},
+        ) from error
     if errors:
         raise Conflict(
-            f"The payload for tool {tool_id!r} does not fit its parameters: {errors[0].message}",
+            f"The payload for tool {tool_id!r} does not fit its parameters: {errors[0]['message']}",
             code="TOOL_PAYLOAD_INVALID",
-            details={
-                "errors": [{"path": "/".join(str(p) for p in e.path), "message": e.message} for e in errors]
-            },
+            details={"errors": errors},
         )
 
 

@@ -28,7 +28,7 @@ from .operations import (
     current_step_of,
     effective_severity,
     load_exception,
-    open_step_request,
+    open_step_current,
     plan_perform,
     retries_lost_races,
     status_view,
@@ -96,9 +96,10 @@ def decide(
     tenant = principal.tenant_id
     scope = f"{'approve' if approve else 'reject'}:{exception_id}:{step_order}"
     body_hash = request_hash(command.body())
-    record, replay = open_step_request(repos, tenant, exception_id, scope, idempotency_key, body_hash)
+    current, replay = open_step_current(repos, tenant, exception_id, scope, idempotency_key, body_hash)
     if replay is not None:
         return replay
+    record = current.record
     actor = _approver(principal, command)
     playbook, step = current_step_of(repos, tenant, record, step_order)
     now = iso(repos.clock())
@@ -111,7 +112,7 @@ def decide(
     if approve and any(a.actor_id == actor.actor_id for a in request.approvals):
         raise Conflict("You already approved this request; it needs another person", code="ALREADY_APPROVED")
 
-    packs = repos.packs.pack_set(tenant, record.domain)
+    packs = current.packs  # the policy in force (issue 13), read with the exception
     severity = effective_severity(record, packs, repos)
     change = Change(record)
     outcome: dict[str, Any]

@@ -11,10 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from .. import keys
 from ..auth import Principal
+from ..bounds import MAX_EVENT_REASONING_CHARS, bound_payload, truncate_text
 from ..errors import Conflict, Forbidden, NotFound
 from ..matching.effective import effective_view
-from ..models.enums import ActorType, EventType, ExceptionStatus, Severity
+from ..models.enums import ActorType, EventType, ExceptionStatus, Role, Severity
 from ..models.event import SYSTEM_ACTOR, Actor, NewEvent, TimelineEvent
 from ..models.exception import ExceptionRecord
 from ..models.packs import PackSet
@@ -23,7 +25,8 @@ from ..observability import record as record_metric
 from ..ports import iso
 from ..repository.bundle import Repositories
 from ..repository.dynamo import Transaction, TransactionCancelled, failed_labels
-from ..repository.idempotency import IDEMPOTENCY_LABEL, request_hash
+from ..repository.idempotency import IDEMPOTENCY_LABEL, StoredResponse, request_hash, stored_response
+from ..repository.packs import generation_of
 from ..repository.playbooks import UNREAD
 from . import actions, approval_events
 from .approval import requires_approval, two_person_rule
@@ -39,9 +42,17 @@ class StepCommand:
     actor_type: ActorType = ActorType.HUMAN
     actor_id: str | None = None
     notes: str | None = None
+    override: bool = False  # skip only: an admin skips a ``skippable: false`` step
 
     def body(self) -> dict[str, Any]:
-        return {"actor_type": self.actor_type.value, "actor_id": self.actor_id, "notes": self.notes}
+        body: dict[str, Any] = {
+            "actor_type": self.actor_type.value,
+            "actor_id": self.actor_id,
+            "notes": self.notes,
+        }
+        if self.override:
+            body["override"] = True
+        return body
 
 
 @dataclass
@@ -60,18 +71,63 @@ def load_exception(repos: Repositories, tenant_id: str, exception_id: str) -> Ex
     return _found(repos.exceptions.get(tenant_id, exception_id), exception_id)
 
 
-def load_for_matching(
-    repos: Repositories, tenant_id: str, exception_id: str
-) -> tuple[ExceptionRecord, dict[str, Any] | None]:
-    """The exception and the catalogue stamps ``match`` needs, in one read."""
-    record, catalogue = repos.exceptions.get_with_catalogue(tenant_id, exception_id)
-    return _found(record, exception_id), catalogue
-
-
 def _found(record: ExceptionRecord | None, exception_id: str) -> ExceptionRecord:
     if record is None:
         raise NotFound(f"Exception {exception_id!r} was not found", code="EXCEPTION_NOT_FOUND")
     return record
+
+
+@dataclass
+class Current:
+    """An exception read together with the tenant's packs-head generation (and, as asked, the
+    catalogue stamps matching needs and a retried command's stored answer), all from one
+    BatchGetItem. ``packs`` are the packs in force; ``catalogue`` goes to ``match``."""
+
+    repos: Repositories
+    tenant_id: str
+    record: ExceptionRecord
+    generation: int
+    stored: StoredResponse | None = None
+    # UNREAD (the sentinel itself, not a copy): not read with the exception
+    catalogue: dict[str, Any] | None = field(default_factory=lambda: UNREAD)
+    _packs: PackSet | None = None
+
+    @property
+    def packs(self) -> PackSet:
+        """Cached packs when read under this generation, else one BatchGetItem (first use only)."""
+        if self._packs is None:
+            self._packs = self.repos.packs.current_pack_set(
+                self.tenant_id, self.record.domain, self.generation
+            )
+        return self._packs
+
+
+def load_current(
+    repos: Repositories,
+    tenant_id: str,
+    exception_id: str,
+    idempotency: tuple[str, str] | None = None,
+    *,
+    catalogue: bool = False,
+) -> Current:
+    """The exception, the tenant's packs-head generation and, as asked, the catalogue stamps
+    (``catalogue=True``: the caller may match) and the Idempotency-Key record, in ONE
+    BatchGetItem. Decisions (approval, tool allow-list, guardrails, matching) use
+    ``Current.packs``: the policy in force when the decision is made, never a copy another
+    write has replaced."""
+    also = [keys.packs_head_key(tenant_id)]
+    if catalogue:
+        also.append(keys.catalogue_key(tenant_id))
+    if idempotency is not None:
+        also.append(keys.idempotency_key(tenant_id, *idempotency))
+    record, items = repos.exceptions.get_with(tenant_id, exception_id, also)
+    head, rest = items[0], iter(items[1:])
+    current = Current(repos, tenant_id, _found(record, exception_id), generation_of(head))
+    if catalogue:
+        current.catalogue = next(rest)
+    if idempotency is not None:
+        current.stored = stored_response(next(rest), repos.clock())
+    return current
 
 
 def effective_severity(record: ExceptionRecord, packs: PackSet, repos: Repositories) -> Severity:
@@ -154,8 +210,12 @@ def _status_of(repos: Repositories, tenant_id: str, record: ExceptionRecord) -> 
 def stage_change(
     repos: Repositories, tenant_id: str, change: Change, transaction: Transaction, *, is_new: bool = False
 ) -> tuple[ExceptionRecord, list[TimelineEvent]]:
-    """Materialise events, fold them into the projection, and add all of it to ``transaction``."""
-    timeline = repos.exceptions.materialize(change.record, change.events)
+    """Materialise events, fold them into the projection, and add all of it to ``transaction``.
+
+    Every payload passes ``bounds.bound_payload`` here, the one door to the timeline: no event
+    can outgrow an item or an EventBridge entry, whatever it carries (truncation is recorded)."""
+    events = [event.model_copy(update={"payload": bound_payload(event.payload)}) for event in change.events]
+    timeline = repos.exceptions.materialize(change.record, events)
     record = apply_to_record(change.record, timeline)
     saved = repos.exceptions.stage(tenant_id, record, timeline, transaction, is_new=is_new)
     return saved, timeline
@@ -190,7 +250,7 @@ def plan_start(change: Change, playbook: PlaybookVersion, actor: Actor, reason: 
                 "playbook_version": playbook.version,
                 "playbook_name": playbook.name,
                 "step_count": len(playbook.steps),
-                "reason": reason,
+                "reason": truncate_text(reason, MAX_EVENT_REASONING_CHARS)[0],
             },
         )
     )
@@ -217,7 +277,7 @@ def plan_rematch(change: Change, result: MatchResult, actor: Actor) -> bool:
                 "to": {"playbook_id": winner.playbook_id, "playbook_version": winner.version}
                 if winner
                 else None,
-                "reasoning_summary": summary,
+                "reasoning_summary": truncate_text(summary, MAX_EVENT_REASONING_CHARS)[0],
             },
         )
     )
@@ -235,7 +295,8 @@ def match(
 ) -> MatchResult:
     """Select among the candidate summaries; the winner comes back as its full version.
 
-    ``catalogue``: the stamps read with the exception (``load_for_matching``); read here if not.
+    ``catalogue``: the stamps read with the exception (``load_current(..., catalogue=True)``);
+    read here if not.
     """
     from ..matching.engine import select_playbook  # lazily: status and execute never match
 
@@ -272,14 +333,14 @@ def retries_lost_races(operation: Callable[P, T]) -> Callable[P, T]:
 @retries_lost_races
 def recalculate(repos: Repositories, principal: Principal, exception_id: str) -> dict[str, Any]:
     tenant = principal.tenant_id
-    record, catalogue = load_for_matching(repos, tenant, exception_id)
+    current = load_current(repos, tenant, exception_id, catalogue=True)
+    record = current.record
     if record.projection.completed:
         raise Conflict(
             "The playbook on this exception is completed; it cannot be recalculated",
             code="PLAYBOOK_COMPLETED",
         )
-    packs = repos.packs.pack_set(tenant, record.domain)
-    result = match(repos, tenant, record, packs, catalogue)
+    result = match(repos, tenant, record, current.packs, current.catalogue)
     change = Change(record)
     changed = plan_rematch(change, result, Actor(actor_type=ActorType.HUMAN, actor_id=principal.username))
     if changed:
@@ -308,14 +369,23 @@ def open_step_request(
     body_hash: str,
 ) -> tuple[ExceptionRecord, dict[str, Any] | None]:
     """Read the exception (with the Idempotency-Key record when there is one): (record, replay)."""
-    if not idempotency_key:
-        return load_exception(repos, tenant, exception_id), None
-    stored, record = repos.idempotency.get_with_exception(tenant, scope, idempotency_key, exception_id)
-    if record is None:
-        raise NotFound(f"Exception {exception_id!r} was not found", code="EXCEPTION_NOT_FOUND")
-    if stored is not None:
-        return record, _replay(stored.request_hash, body_hash, stored.response)
-    return record, None
+    current, replay = open_step_current(repos, tenant, exception_id, scope, idempotency_key, body_hash)
+    return current.record, replay
+
+
+def open_step_current(
+    repos: Repositories,
+    tenant: str,
+    exception_id: str,
+    scope: str,
+    idempotency_key: str | None,
+    body_hash: str,
+) -> tuple[Current, dict[str, Any] | None]:
+    """The exception with the packs in force and the Idempotency-Key record, in ONE BatchGetItem."""
+    current = load_current(repos, tenant, exception_id, (scope, idempotency_key) if idempotency_key else None)
+    if current.stored is not None:
+        return current, _replay(current.stored.request_hash, body_hash, current.stored.response)
+    return current, None
 
 
 def current_step_of(
@@ -327,7 +397,7 @@ def current_step_of(
         raise Conflict("No playbook is assigned to this exception", code="NO_PLAYBOOK")
     playbook = repos.playbooks.get_version(tenant, projection.playbook_id, projection.playbook_version)
     step = playbook.step(step_order)
-    if step is None:
+    if step is None:  # existence (404) is checked before the actor (403): API.md's order
         raise NotFound(f"Step {step_order} does not exist in this playbook", code="STEP_NOT_FOUND")
     if projection.completed:
         raise Conflict("The playbook is already completed", code="PLAYBOOK_COMPLETED")
@@ -393,7 +463,7 @@ def plan_perform(
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Perform the step's action and complete it (then the playbook, after the last step)."""
-    result = actions.perform(change.record, step, packs, actor, severity)
+    result = _perform(change.record, step, packs, actor, severity)
     outcome = result.summary(step.action_type)
     change.record = result.record
     change.events.append(
@@ -429,16 +499,27 @@ def act_on_step(
     tenant = principal.tenant_id
     scope = f"{'skip' if skip else 'complete'}:{exception_id}:{step_order}"
     body_hash = request_hash(command.body())
-    record, replay = open_step_request(repos, tenant, exception_id, scope, idempotency_key, body_hash)
+    current, replay = open_step_current(repos, tenant, exception_id, scope, idempotency_key, body_hash)
     if replay is not None:
         return replay
+    record = current.record
+    _require_step(repos, tenant, record, step_order)  # 404 (existence) before 403 (actor)
     actor_type, actor_id = principal.resolve_actor(command.actor_type, command.actor_id)
     actor = Actor(actor_type=actor_type, actor_id=actor_id)
 
     playbook, step = current_step_of(repos, tenant, record, step_order)
-    if skip and not step.skippable:
-        raise Conflict(f"Step {step_order} cannot be skipped", code="STEP_NOT_SKIPPABLE")
-    packs = repos.packs.pack_set(tenant, record.domain)
+    override = skip and command.override
+    if override and not (Role.ADMIN in principal.roles and actor.actor_type is ActorType.HUMAN):
+        raise Forbidden(
+            "Only an admin acting as a human may override a step's skippable flag", code="FORBIDDEN_ROLE"
+        )
+    if skip and not step.skippable and not override:
+        raise Conflict(
+            f"Step {step_order} cannot be skipped",
+            code="STEP_NOT_SKIPPABLE",
+            details={"step_order": step_order, "how_to_continue": OVERRIDE_HINT},
+        )
+    packs = current.packs
     severity = effective_severity(record, packs, repos)
     if actor.actor_type is not ActorType.HUMAN and requires_approval(step, severity, packs):
         raise Forbidden(
@@ -458,14 +539,18 @@ def act_on_step(
             NewEvent(
                 event_type=EventType.PLAYBOOK_STEP_SKIPPED,
                 actor=actor,
-                payload=step_payload(playbook, step, actor, command.notes),
+                payload={
+                    **step_payload(playbook, step, actor, command.notes),
+                    # an admin skipped a step its playbook marks unskippable
+                    **({"override": True} if override and not step.skippable else {}),
+                },
             )
         )
         if step_order == len(playbook.steps):
             _plan_completion(change, playbook, packs)
     elif rule is not None:
         # Refuse now what would be refused at the quorum (illegal status, unresolved payload...).
-        actions.perform(record, step, packs, actor, severity)
+        _perform(record, step, packs, actor, severity)
         moment = repos.clock()
         now = iso(moment)
         outcome = approval_events.plan_request(change, playbook, step, actor, rule, command.notes, moment)
@@ -489,6 +574,32 @@ def act_on_step(
     if saved.projection.completed:
         record_metric("PlaybooksCompleted")
     return response
+
+
+OVERRIDE_HINT = (
+    "skip the step with notes saying why; if the playbook marks it skippable: false, an admin may skip "
+    'it with {"override": true}; or move the exception to a corrected playbook version (recalculate)'
+)
+
+
+def _perform(
+    record: ExceptionRecord, step: Step, packs: PackSet, actor: Actor, severity: Severity | None
+) -> actions.ActionResult:
+    """Run the step's action; a refusal (409) says why and how the run can still go on."""
+    try:
+        return actions.perform(record, step, packs, actor, severity)
+    except Conflict as error:
+        details = {**(error.details or {}), "step_order": step.step_order, "how_to_continue": OVERRIDE_HINT}
+        raise Conflict(error.message, code=error.code, details=details) from error
+
+
+def _require_step(repos: Repositories, tenant: str, record: ExceptionRecord, step_order: int) -> None:
+    projection = record.projection
+    if projection.playbook_id is None or projection.playbook_version is None:
+        return  # current_step_of answers 409 NO_PLAYBOOK
+    playbook = repos.playbooks.get_version(tenant, projection.playbook_id, projection.playbook_version)
+    if playbook.step(step_order) is None:
+        raise NotFound(f"Step {step_order} does not exist in this playbook", code="STEP_NOT_FOUND")
 
 
 def _plan_completion(change: Change, playbook: PlaybookVersion, packs: PackSet) -> None:

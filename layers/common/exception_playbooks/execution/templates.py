@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..bounds import truncate_text
+
 CONTEXTS = ("exception", "domain", "policy", "step")
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z0-9_.:-]+)\}")
 _MISSING = object()
@@ -16,6 +18,7 @@ _MISSING = object()
 class Rendered:
     value: Any
     missing: list[str] = field(default_factory=list)
+    truncated: bool = False  # text only: the output reached its limit and was cut (marked)
 
 
 def placeholders(text: str) -> list[tuple[str, str]]:
@@ -43,19 +46,41 @@ def lookup(context: dict[str, Any], name: str, path: str) -> Any:
     return current
 
 
-def render_text(text: str, context: dict[str, Any]) -> Rendered:
+def render_text(text: str, context: dict[str, Any], limit: int | None = None) -> Rendered:
+    """Fill the placeholders of ``text``. With ``limit``, the output is at most ``limit`` characters:
+    rendering stops as soon as it is reached (a huge value is never built in full) and the text
+    ends with ``bounds.TRUNCATION_MARK``."""
     missing: list[str] = []
-
-    def substitute(match: re.Match[str]) -> str:
+    parts: list[str] = []
+    length = 0
+    position = 0
+    for match in PLACEHOLDER.finditer(text):
+        parts.append(text[position : match.start()])
+        length += match.start() - position
+        position = match.end()
+        if limit is not None and length > limit:
+            break
         value = lookup(context, match.group(1), match.group(2))
         if value is _MISSING or value is None:
             missing.append(match.group(0)[1:-1])
-            return ""
-        if isinstance(value, dict | list):
-            return json.dumps(value, separators=(",", ":"))
-        return str(value).lower() if isinstance(value, bool) else str(value)
+            continue
+        piece = _as_text(value)
+        parts.append(piece)
+        length += len(piece)
+    else:
+        parts.append(text[position:])
+        length += len(text) - position
+    rendered = "".join(parts)
+    if limit is None:
+        return Rendered(rendered, missing)
+    cut, truncated = truncate_text(rendered, limit)
+    return Rendered(cut, missing, truncated)
 
-    return Rendered(PLACEHOLDER.sub(substitute, text), missing)
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def render_value(value: Any, context: dict[str, Any]) -> Rendered:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from ..bounds import PACK_RULES_CACHE_MAX_ENTRIES
 from ..errors import ValidationFailed
 from ..models.enums import Severity
 from ..models.packs import DomainPack, PolicyPack
@@ -20,7 +21,7 @@ from .compiler import CompiledMatch, compile_match
 PackT = TypeVar("PackT")
 CompiledT = TypeVar("CompiledT")
 
-CACHE_SIZE = 128
+CACHE_SIZE = PACK_RULES_CACHE_MAX_ENTRIES
 
 
 @dataclass(frozen=True, slots=True)

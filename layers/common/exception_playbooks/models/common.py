@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
+from .. import bounds
+
+MAX_SUMMARY = bounds.MAX_SUMMARY
+MAX_NOTES = bounds.MAX_NOTES
+MAX_ATTRIBUTES_BYTES = bounds.MAX_ATTRIBUTES_BYTES
+
+# ID_PATTERN is for pydantic and OpenAPI (pydantic's engine anchors ``$`` at the very end). In
+# Python code use ``is_identifier``: with ``re``, ``$`` also matches before a trailing newline.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
-MAX_SUMMARY = 500
-MAX_NOTES = 4000
-MAX_ATTRIBUTES_BYTES = 64 * 1024
+ID_REGEX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+
+
+def is_identifier(value: object) -> bool:
+    """True when ``value`` is an id (API.md): the whole string, no trailing newline."""
+    return isinstance(value, str) and ID_REGEX.fullmatch(value) is not None
+
+
 MAX_STEPS = 100
 MAX_TAGS = 50
 MAX_TAG_LENGTH = 64

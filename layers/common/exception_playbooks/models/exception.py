@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from .common import (
     MAX_SUMMARY,
@@ -18,14 +26,31 @@ from .common import (
 )
 from .enums import ActorType, ExceptionStatus, Severity, StepStatus
 
+MIN_YEAR, MAX_YEAR = 1970, 9999  # after conversion to UTC (docs/api.md, "Dates")
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise ValueError("must carry a timezone (e.g. 2026-11-25T18:00:00Z)")
+
+def _text_only(value: Any) -> Any:
+    """A date is ISO-8601 text: a number would be read as epoch seconds, a bool as 0 or 1."""
+    if not isinstance(value, str | datetime):
+        raise ValueError("must be an ISO-8601 date-time string with a timezone (e.g. 2026-11-25T18:00:00Z)")
     return value
 
 
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("must carry a timezone (e.g. 2026-11-25T18:00:00Z)")
+    try:
+        utc = value.astimezone(UTC)
+    except (OverflowError, ValueError) as error:
+        raise ValueError(f"must be between the years {MIN_YEAR} and {MAX_YEAR} in UTC") from error
+    if not MIN_YEAR <= utc.year <= MAX_YEAR:
+        raise ValueError(f"must be between the years {MIN_YEAR} and {MAX_YEAR} in UTC")
+    return utc
+
+
+AwareDatetime = Annotated[datetime, BeforeValidator(_text_only), AfterValidator(_aware)]
 Summary = Annotated[str, StringConstraints(max_length=MAX_SUMMARY)]
 DomainName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
 

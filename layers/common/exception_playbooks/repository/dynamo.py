@@ -106,6 +106,27 @@ class Dynamo:
         item = response.get("Item")
         return self.deserialize(item) if item else None
 
+    def batch_get(self, table: str, wanted: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+        """Several items of one table in one strongly consistent BatchGetItem, in ``wanted`` order.
+
+        Keys DynamoDB leaves unprocessed (throttling) are read one by one rather than answered wrongly.
+        """
+        response = self.call(
+            "batch_get_item",
+            RequestItems={table: {"Keys": [self.serialize(k) for k in wanted], "ConsistentRead": True}},
+        )
+        by_key: dict[tuple[str, str], dict[str, Any]] = {}
+        for raw in response.get("Responses", {}).get(table, []):
+            item = self.deserialize(raw)
+            by_key[(item["pk"], item["sk"])] = item
+        unprocessed = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+        for raw_key in unprocessed:
+            key = self.deserialize(raw_key)
+            found = self.get(table, key)
+            if found:
+                by_key[(key["pk"], key["sk"])] = found
+        return [by_key.get((k["pk"], k["sk"])) for k in wanted]
+
     def transact_get(self, requests: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any] | None]:
         """Read several items (any tables) in one strongly consistent TransactGetItems call.
 
@@ -122,27 +143,6 @@ class Dynamo:
             self.deserialize(entry["Item"]) if entry.get("Item") else None
             for entry in response.get("Responses", [])
         ]
-
-    def batch_get(self, table: str, wanted: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
-        """Several items of one table in one strongly consistent BatchGetItem, in ``wanted`` order.
-
-        Keys DynamoDB leaves unprocessed (throttling) are read again one by one.
-        """
-        response = self.call(
-            "batch_get_item",
-            RequestItems={table: {"Keys": [self.serialize(k) for k in wanted], "ConsistentRead": True}},
-        )
-        found: dict[tuple[Any, Any], dict[str, Any]] = {}
-        for raw in response.get("Responses", {}).get(table, []):
-            item = self.deserialize(raw)
-            found[(item.get("pk"), item.get("sk"))] = item
-        if response.get("UnprocessedKeys"):
-            for key in wanted:
-                if (key["pk"], key["sk"]) not in found:
-                    single = self.get(table, key)
-                    if single is not None:
-                        found[(key["pk"], key["sk"])] = single
-        return [found.get((k["pk"], k["sk"])) for k in wanted]
 
     def query_page(
         self,

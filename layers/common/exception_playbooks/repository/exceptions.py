@@ -153,15 +153,19 @@ class ExceptionRepository:
         item = self.dynamo.get(self.dynamo.state_table, keys.exception_key(tenant_id, exception_id))
         return _record(item) if item else None
 
-    def get_with_catalogue(
-        self, tenant_id: str, exception_id: str
-    ) -> tuple[ExceptionRecord | None, dict[str, Any] | None]:
-        """The exception and the tenant's catalogue stamps (what matching needs) in one BatchGetItem."""
-        item, catalogue = self.dynamo.batch_get(
-            self.dynamo.state_table,
-            [keys.exception_key(tenant_id, exception_id), keys.catalogue_key(tenant_id)],
+    def get_with(
+        self, tenant_id: str, exception_id: str, also: builtins.list[dict[str, Any]]
+    ) -> tuple[ExceptionRecord | None, builtins.list[dict[str, Any] | None]]:
+        """The exception and other state-table items (``also``, in order) in one BatchGetItem.
+
+        What a use case needs beside the exception comes in the same call: the packs head
+        (``keys.packs_head_key``), the catalogue stamps (``keys.catalogue_key``), an
+        Idempotency-Key record. ``also`` must hold tenant-prefixed keys of ``tenant_id``.
+        """
+        items = self.dynamo.batch_get(
+            self.dynamo.state_table, [keys.exception_key(tenant_id, exception_id), *also]
         )
-        return (_record(item) if item else None), catalogue
+        return (_record(items[0]) if items[0] else None), items[1:]
 
     def list(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from .. import keys
@@ -17,6 +18,17 @@ IDEMPOTENCY_LABEL = "idempotency"
 
 def request_hash(body: Any) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def stored_response(item: dict[str, Any] | None, now: datetime) -> StoredResponse | None:
+    """The answer an idempotency item holds, unless there is none or it expired: DynamoDB's TTL
+    deletes expired items only lazily (hours to days later), so an expired record reads as absent."""
+    if not item:
+        return None
+    expires_at = item.get("expires_at")
+    if expires_at is not None and int(expires_at) <= int(now.timestamp()):
+        return None
+    return StoredResponse(item["request_hash"], json.loads(item["response"]))
 
 
 @dataclass(frozen=True)
@@ -63,12 +75,7 @@ class IdempotencyRepository:
         return self._live(item) if item else None
 
     def _live(self, item: dict[str, Any]) -> StoredResponse | None:
-        """The stored answer, unless it expired: DynamoDB's TTL deletes expired items only lazily
-        (hours to days later), so an expired record must read as absent."""
-        expires_at = item.get("expires_at")
-        if expires_at is not None and int(expires_at) <= int(self.clock().timestamp()):
-            return None
-        return StoredResponse(item["request_hash"], json.loads(item["response"]))
+        return stored_response(item, self.clock())
 
     def stage(
         self,

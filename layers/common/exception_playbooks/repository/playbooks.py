@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from .. import keys
+from ..bounds import PLAYBOOK_CACHE_MAX_BYTES, PLAYBOOK_CACHE_MAX_ENTRIES, json_size
+from ..cache import BoundedCache
 from ..errors import Conflict, NotFound
 from ..models.playbook import PlaybookVersion
 from . import candidates as candidate_summaries
@@ -14,9 +16,11 @@ from .dynamo import Dynamo, Transaction, TransactionCancelled
 BY_TENANT_INDEX = "by_tenant"
 PLAYBOOKS_INDEX = "playbooks"
 
-# Versions are immutable, so a warm Lambda may keep them forever (bounded to stay small).
-_VERSION_CACHE: dict[tuple[str, str, int], PlaybookVersion] = {}
-_VERSION_CACHE_LIMIT = 5000
+# Versions are immutable, so a warm Lambda may keep them forever, keyed by (tenant, id, version):
+# bounded by entries and bytes (docs/operations.md, "Bounds"), least recently used out first.
+_VERSION_CACHE: BoundedCache[tuple[str, str, int], PlaybookVersion] = BoundedCache(
+    PLAYBOOK_CACHE_MAX_ENTRIES, PLAYBOOK_CACHE_MAX_BYTES
+)
 
 
 def clear_cache() -> None:
@@ -26,6 +30,10 @@ def clear_cache() -> None:
 
 # ``candidates(..., catalogue=UNREAD)``: read the catalogue stamps here (one GetItem).
 UNREAD: dict[str, Any] = {}
+
+
+def cache() -> BoundedCache[tuple[str, str, int], PlaybookVersion]:
+    return _VERSION_CACHE
 
 
 class PlaybookRepository:
@@ -47,7 +55,7 @@ class PlaybookRepository:
         if not item:
             raise NotFound(f"Playbook {playbook_id!r} was not found", code="PLAYBOOK_NOT_FOUND")
         playbook = _playbook(item)
-        self._remember(tenant_id, playbook)
+        self._remember(tenant_id, playbook, item)
         return playbook
 
     def get_version(self, tenant_id: str, playbook_id: str, version: int) -> PlaybookVersion:
@@ -108,7 +116,7 @@ class PlaybookRepository:
             # Reuse the cached object so compiled conditions stay warm across invocations.
             result.append(cached if cached is not None and cached.active else playbook)
             if cached is None:
-                self._remember(tenant_id, playbook)
+                self._remember(tenant_id, playbook, item)
         return result
 
     def full(self, tenant_id: str, playbook: PlaybookVersion) -> PlaybookVersion:
@@ -209,10 +217,9 @@ class PlaybookRepository:
         return current.model_copy(update={"active": False})
 
     @staticmethod
-    def _remember(tenant_id: str, playbook: PlaybookVersion) -> None:
-        if len(_VERSION_CACHE) >= _VERSION_CACHE_LIMIT:
-            _VERSION_CACHE.clear()
-        _VERSION_CACHE[(tenant_id, playbook.playbook_id, playbook.version)] = playbook
+    def _remember(tenant_id: str, playbook: PlaybookVersion, item: dict[str, Any]) -> None:
+        # The parsed model takes a few times the item's JSON size in memory; count it that way.
+        _VERSION_CACHE.put((tenant_id, playbook.playbook_id, playbook.version), playbook, 3 * json_size(item))
 
 
 def _playbook(item: dict[str, Any]) -> PlaybookVersion:

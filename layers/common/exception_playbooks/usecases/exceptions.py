@@ -149,7 +149,7 @@ def list_exceptions(
     principal.require(VIEW)
     _check_limit(limit)
     problems: list[Problem] = []
-    if domain is not None and not _DOMAIN.match(domain):
+    if domain is not None and not _DOMAIN.fullmatch(domain):
         problems.append(Problem("domain", "is not a valid domain name"))
     statuses = _values(status)
     if sort is ExceptionOrder.SLA_DEADLINE and set(statuses) & FINISHED_STATUSES:
@@ -337,11 +337,11 @@ def patch_exception(
     principal.require(OPERATE)
     fields = _check_patch(body)
     tenant = principal.tenant_id
-    catalogue: dict[str, Any] | None = None
-    if set(fields) & REMATCH_FIELDS:  # may re-match: read the catalogue stamps with the exception
-        record, catalogue = operations.load_for_matching(repos, tenant, exception_id)
-    else:
-        record = operations.load_exception(repos, tenant, exception_id)
+    # One BatchGetItem: the exception, the packs head and, when it may re-match, the catalogue stamps.
+    current = operations.load_current(
+        repos, tenant, exception_id, catalogue=bool(set(fields) & REMATCH_FIELDS)
+    )
+    record = current.record
     actor = Actor(actor_type=ActorType.HUMAN, actor_id=principal.username)
     because = {"reason": body.reason} if body.reason else {}
 
@@ -366,8 +366,7 @@ def patch_exception(
 
     change = operations.Change(updated, events)
     if changes.keys() & REMATCH_FIELDS and not record.projection.completed:
-        packs = repos.packs.pack_set(tenant, record.domain)
-        result = operations.match(repos, tenant, updated, packs, catalogue)
+        result = operations.match(repos, tenant, updated, current.packs, current.catalogue)
         operations.plan_rematch(change, result, actor)
     saved, _ = operations.commit_change(repos, tenant, change)
     return saved.to_api()

@@ -50,15 +50,17 @@ def simulate(repos: Repositories, principal: Principal, request: SimulateRequest
     """The recalculate answer shape with ``changed: false`` and ``current_step: null``."""
     principal.require(VIEW)
     tenant = principal.tenant_id
-    catalogue: dict[str, Any] | None = UNREAD
     if request.exception_id is not None:
-        record, catalogue = operations.load_for_matching(repos, tenant, request.exception_id)
+        # What recalculate would decide now: one BatchGetItem (exception, packs head, catalogue
+        # stamps), matched under the packs in force.
+        current = operations.load_current(repos, tenant, request.exception_id, catalogue=True)
+        record, packs, catalogue = current.record, current.packs, current.catalogue
         exception_id: str | None = record.exception_id
     else:
         assert request.exception is not None  # the model guarantees exactly one
         record = ad_hoc_record(request.exception, iso(repos.clock()))
         exception_id = None
-    packs = repos.packs.pack_set(tenant, record.domain)
+        packs, catalogue = repos.packs.pack_set(tenant, record.domain), UNREAD
     result = operations.match(repos, tenant, record, packs, catalogue)
     return {
         "exception_id": exception_id,

@@ -21,9 +21,10 @@ from pydantic import BaseModel, ValidationError
 
 from ..api.errors import problems_from_pydantic
 from ..errors import Problem, ValidationFailed
+from ..execution import tool_schemas
 from ..execution.templates import CONTEXTS, placeholders
 from ..matching.conditions import normalise_conditions, validate_conditions, validate_match
-from ..models.common import ID_PATTERN, MAX_NOTES, MAX_SUMMARY, storable_json_problem
+from ..models.common import MAX_NOTES, MAX_SUMMARY, is_identifier, storable_json_problem
 from ..models.enums import STATUS_TRANSITIONS, ActionType, NotifyChannel
 from ..models.exception import ExceptionRecord
 from ..models.packs import DomainPack, DomainPackInput, PolicyPack, PolicyPackInput
@@ -31,7 +32,6 @@ from ..models.playbook import PlaybookInput
 
 M = TypeVar("M", bound=BaseModel)
 
-_ID = re.compile(ID_PATTERN)
 # Exception type names appear in conditions, where * and ? are glob wildcards: a name holding
 # them could never be told apart from a pattern.
 _TYPE_NAME = re.compile(r"^\w(?:[\w .:/()&+-]{0,198}[\w.:/()&+-])?$")
@@ -258,7 +258,7 @@ def _call_tool(params: dict[str, Any], path: str, context: ParamContext, problem
     if context.domain is None:
         problems.add(here, "call_tool steps need conditions.match.domain: the tool is looked up in its pack")
         return
-    pack = context.packs.domain(context.domain) if _ID.match(context.domain) else None
+    pack = context.packs.domain(context.domain) if is_identifier(context.domain) else None
     if pack is None:
         problems.add(here, f"there is no domain pack for {context.domain!r} to define tool {tool_id!r}")
         return
@@ -354,7 +354,7 @@ def validate_policy_pack(raw: Any) -> PackWrite[PolicyPackInput]:
         for name in overrides:
             _check_type_name(name, f"severity_overrides.{name}", problems)
     for index, tool_id in _list_items(body.get("approved_tools")):
-        if isinstance(tool_id, str) and 0 < len(tool_id) <= 128 and not _ID.match(tool_id):
+        if isinstance(tool_id, str) and 0 < len(tool_id) <= 128 and not is_identifier(tool_id):
             problems.add(f"approved_tools[{index}]", _tool_id_message())
     _check_fields(body.get("fields"), problems)
     problems.raise_if_any()
@@ -381,7 +381,7 @@ def validate_domain_pack(raw: Any, domain: str) -> PackWrite[DomainPackInput]:
     if isinstance(tools, dict):
         for tool_id, spec in tools.items():
             here = f"tools.{tool_id}"
-            if not _ID.match(tool_id):
+            if not is_identifier(tool_id):
                 problems.add(here, _tool_id_message())
             if isinstance(spec, dict) and "parameters" in spec:
                 problems.own(f"{here}.parameters")
@@ -421,7 +421,7 @@ def _check_when(rule: Any, path: str, problems: Problems) -> None:
 
 
 def _check_type_name(name: str, path: str, problems: Problems) -> None:
-    if not _TYPE_NAME.match(name):
+    if not _TYPE_NAME.fullmatch(name):
         problems.add(
             path,
             "must be an exception type name: up to 200 letters, digits, spaces and _ . : / ( ) & + -, "
@@ -437,7 +437,7 @@ def _check_fields(fields: Any, problems: Problems) -> None:
     if not isinstance(fields, dict):
         return  # pydantic reports the shape
     for name in fields:
-        if not _FIELD_NAME.match(name):
+        if not _FIELD_NAME.fullmatch(name):
             problems.add(f"fields.{name}", "must be usable in templates: 1 to 128 letters, digits and _ : -")
     problems.storable(fields, "fields")
 
@@ -464,46 +464,15 @@ def _check_tool_schema(schema: Any, path: str, problems: Problems) -> None:
     kind = schema.get("type")
     if kind is not None and kind != "object" and not (isinstance(kind, list) and "object" in kind):
         problems.add(f"{path}.type", 'must be "object": a tool payload is an object')
-    ref_problems = list(_reference_problems(schema, path))
-    for here, message in ref_problems:
-        problems.add(here, message)
-    if errors or ref_problems:
+    own = tool_schemas.schema_problems(schema)
+    for here, message in own:
+        problems.add(path + here, message)
+    if errors or own:
         return
     try:  # what execution will do with it; anything it cannot handle is refused now, not at run time
-        next(iter(Draft202012Validator(schema).iter_errors({})), None)
-    except Exception as error:
+        tool_schemas.payload_errors(schema, {})
+    except tool_schemas.SchemaUnusable as error:
         problems.add(path, _short(f"cannot be used to check a payload: {error}"))
-
-
-def _reference_problems(schema: dict[str, Any], path: str) -> Iterator[tuple[str, str]]:
-    """References must stay inside the schema: a tool schema never loads another document."""
-    stack: list[tuple[Any, str]] = [(schema, path)]
-    while stack:
-        node, here = stack.pop()
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("$ref", "$dynamicRef") and isinstance(value, str):
-                    if not value.startswith("#"):
-                        yield f"{here}.{key}", "must be a reference inside this schema (starting with #)"
-                    elif value.startswith("#/") and not _resolves(schema, value[2:]):
-                        yield f"{here}.{key}", f"{value} does not resolve inside this schema"
-                else:
-                    stack.append((value, f"{here}.{key}"))
-        elif isinstance(node, list):
-            stack.extend((child, f"{here}[{i}]") for i, child in enumerate(node))
-
-
-def _resolves(document: Any, pointer: str) -> bool:
-    node = document
-    for raw_part in pointer.split("/"):
-        part = raw_part.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return False
-    return True
 
 
 # --- paths --------------------------------------------------------------------------------------
