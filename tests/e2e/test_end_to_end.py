@@ -415,7 +415,7 @@ def test_exception_from_intake_to_feedback(stack: LocalStack, api: MeteredApi, b
             api.call(
                 "POST",
                 f"/api/exceptions/{run.exception_id}/playbook/steps/2/complete",
-                {"actor_type": "agent", "actor_id": "SettlementBot", "notes": "auto-reversal"},
+                {"actor_type": "agent", "actor_id": f"{AUTOMATION}:settlement-bot", "notes": "auto-reversal"},
                 run.automation,
             )
         assert refused.value.status == 403, refused.value.body

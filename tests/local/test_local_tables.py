@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from exception_playbooks.repository.exceptions import LIST_ATTRIBUTES, QUEUE_INDEXES
+
 from local.tables import create_event_bus, create_tables, events_stream_arn
 
 
@@ -11,12 +13,21 @@ def test_state_table_matches_the_key_design(moto_dynamodb: Any, settings: Any) -
     table = moto_dynamodb.describe_table(TableName=settings.state_table)["Table"]
     assert {k["AttributeName"]: k["KeyType"] for k in table["KeySchema"]} == {"pk": "HASH", "sk": "RANGE"}
     indexes = {i["IndexName"]: i for i in table["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {"by_tenant", "playbooks"}
+    assert set(indexes) == {"by_tenant", "playbooks", *(q.name for q in QUEUE_INDEXES.values())}
     assert [k["AttributeName"] for k in indexes["by_tenant"]["KeySchema"]] == ["gsi1pk", "gsi1sk"]
     assert [k["AttributeName"] for k in indexes["playbooks"]["KeySchema"]] == ["gsi2pk", "gsi2sk"]
-    assert all(i["Projection"]["ProjectionType"] == "ALL" for i in indexes.values())
+    assert indexes["by_tenant"]["Projection"]["ProjectionType"] == "ALL"
+    assert indexes["playbooks"]["Projection"]["ProjectionType"] == "ALL"
+    queue_keys = []
+    for queue in QUEUE_INDEXES.values():
+        index = indexes[queue.name]
+        assert [k["AttributeName"] for k in index["KeySchema"]] == [queue.pk, queue.sk]
+        # The work queue reads a slim projection: the list columns, never the steps.
+        assert index["Projection"]["ProjectionType"] == "INCLUDE"
+        assert set(index["Projection"]["NonKeyAttributes"]) <= set(LIST_ATTRIBUTES)
+        queue_keys += [queue.pk, queue.sk]
     attributes = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
-    assert attributes == {n: "S" for n in ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")}
+    assert attributes == {n: "S" for n in ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", *queue_keys)}
     ttl = moto_dynamodb.describe_time_to_live(TableName=settings.state_table)["TimeToLiveDescription"]
     assert ttl["AttributeName"] == "expires_at"
     assert ttl["TimeToLiveStatus"] in ("ENABLED", "ENABLING")
