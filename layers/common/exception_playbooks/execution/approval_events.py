@@ -36,8 +36,17 @@ def pending_view(request: ApprovalState, now: str | None) -> dict[str, Any]:
     }
 
 
-def _ref(request: ApprovalState, playbook_id: str | None, version: int | None) -> dict[str, Any]:
-    return {"playbook_id": playbook_id, "playbook_version": version, "step_order": request.step_order}
+def _about_request(change: Change, request: ApprovalState, approvals: int) -> dict[str, Any]:
+    """What every event on a pending request says: which step, who asked, approvals of the quorum."""
+    projection = change.record.projection
+    return {
+        "playbook_id": projection.playbook_id,
+        "playbook_version": projection.playbook_version,
+        "step_order": request.step_order,
+        "requested_by": request.requested_by,
+        "approvals": approvals,
+        "quorum": request.quorum,
+    }
 
 
 def plan_expiry_if_due(change: Change, now: str | None, *, refuse_pending: bool) -> bool:
@@ -63,10 +72,7 @@ def plan_expiry_if_due(change: Change, now: str | None, *, refuse_pending: bool)
             event_type=EventType.APPROVAL_EXPIRED,
             actor=SYSTEM_ACTOR,
             payload={
-                **_ref(request, projection.playbook_id, projection.playbook_version),
-                "requested_by": request.requested_by,
-                "approvals": len(request.approvals),
-                "quorum": request.quorum,
+                **_about_request(change, request, len(request.approvals)),
                 "expires_at": request.expires_at,
             },
         )
@@ -112,36 +118,22 @@ def plan_request(
 
 def plan_grant(change: Change, request: ApprovalState, approver: Actor, notes: str | None) -> int:
     """ApprovalGranted; answers how many approvals the request has with this one."""
-    projection = change.record.projection
     count = len(request.approvals) + 1
     change.events.append(
         NewEvent(
             event_type=EventType.APPROVAL_GRANTED,
             actor=approver,
-            payload={
-                **_ref(request, projection.playbook_id, projection.playbook_version),
-                "requested_by": request.requested_by,
-                "approvals": count,
-                "quorum": request.quorum,
-                "notes": notes,
-            },
+            payload={**_about_request(change, request, count), "notes": notes},
         )
     )
     return count
 
 
 def plan_reject(change: Change, request: ApprovalState, actor: Actor, reason: str) -> None:
-    projection = change.record.projection
     change.events.append(
         NewEvent(
             event_type=EventType.APPROVAL_REJECTED,
             actor=actor,
-            payload={
-                **_ref(request, projection.playbook_id, projection.playbook_version),
-                "requested_by": request.requested_by,
-                "approvals": len(request.approvals),
-                "quorum": request.quorum,
-                "reason": reason,
-            },
+            payload={**_about_request(change, request, len(request.approvals)), "reason": reason},
         )
     )
