@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from exception_playbooks.repository.bundle import Repositories
+from hypothesis import HealthCheck, settings
 
 from .conftest import ApiClient, ApiResponse, seed_packs, seed_playbook, step
 
@@ -17,6 +19,20 @@ RECALCULATE = "/api/exceptions/{exception_id}/playbook/recalculate"
 SIMULATE = "/api/playbooks/simulate"
 COMPLETE = "/api/exceptions/{exception_id}/playbook/steps/{step_order}/complete"
 SKIP = "/api/exceptions/{exception_id}/playbook/steps/{step_order}/skip"
+
+
+def search_settings(env_var: str, default_examples: int) -> settings:
+    """Hypothesis settings for the API searches: fixed and short by default; ``env_var=N`` runs a
+    longer, randomised search of N examples."""
+    examples = os.environ.get(env_var)
+    return settings(
+        max_examples=int(examples or default_examples),
+        deadline=None,
+        derandomize=examples is None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
 
 DOMAIN = "Finance"
 

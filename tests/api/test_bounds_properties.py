@@ -9,13 +9,12 @@ Deterministic and short by default; BOUNDS_EXAMPLES=200 runs a longer randomised
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from .conftest import (
@@ -28,16 +27,19 @@ from .conftest import (
     snapshot,
     step,
 )
-from .scenario import COMMENTS, EXCEPTION, EXCEPTIONS, RECALCULATE, SIMULATE, act, create, exception_body
-
-_EXAMPLES = os.environ.get("BOUNDS_EXAMPLES")
-PROPERTY = settings(
-    max_examples=int(_EXAMPLES or 5),
-    deadline=None,
-    derandomize=_EXAMPLES is None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+from .scenario import (
+    COMMENTS,
+    EXCEPTION,
+    EXCEPTIONS,
+    RECALCULATE,
+    SIMULATE,
+    act,
+    create,
+    exception_body,
+    search_settings,
 )
+
+PROPERTY = search_settings("BOUNDS_EXAMPLES", 5)
 ADMIN = (TENANT_A, "ada", ("admin",))
 COUNTS: Counter[str] = Counter()
 

@@ -4,11 +4,10 @@ and every 4xx is in the API error shape. Deterministic (derandomized), bounded (
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from .conftest import TENANT_A, ApiClient, ApiResponse
@@ -24,18 +23,12 @@ from .scenario import (
     STATUS,
     assigned,
     exception_body,
+    search_settings,
     seed_standard,
 )
 
 # API_FUZZ_EXAMPLES=500 runs a longer, randomised search (the default run is fixed and short).
-_EXAMPLES = os.environ.get("API_FUZZ_EXAMPLES")
-FUZZ = settings(
-    max_examples=int(_EXAMPLES or 20),
-    deadline=None,
-    derandomize=_EXAMPLES is None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+FUZZ = search_settings("API_FUZZ_EXAMPLES", 20)
 EXPECTED_STATUSES = {200, 201, 401, 403, 404, 409, 413, 422}
 
 scalars = (
