@@ -132,7 +132,32 @@ def test_new_exception_form_shows_422_next_to_fields_then_creates(new_page: Any,
     expect(page).to_have_url(re.compile(r"#/exceptions/[^/]+$"))
     # The agents assign a playbook asynchronously; the detail page watches for it.
     expect(page.get_by_test_id("playbook-name")).to_have_text(data.flow["name"], timeout=20_000)
-    expect(timeline_events(page, "PlaybookStarted")).to_have_count(1, timeout=10_000)
+    expect(timeline_events(page, "PlaybookStarted")).to_have_count(1, timeout=20_000)
+
+
+def test_timeline_catches_up_when_it_was_read_just_before_the_playbook_started(
+    new_page: Any, data: UiData
+) -> None:
+    # The panel and the timeline are read in parallel: the timeline can answer from just before the
+    # agents' commit while the panel already shows the playbook. The page must read it again soon,
+    # not leave PlaybookStarted out until the 15 s live refresh.
+    ex = data.exception()
+    page = new_page(data.operator)
+    stale_answers = {"left": 1}
+
+    def first_answer_from_before_the_start(route: Any) -> None:
+        response = route.fetch()
+        body = response.json()
+        if stale_answers["left"] > 0:
+            stale_answers["left"] -= 1
+            body["items"] = [e for e in body["items"] if e["event_type"] != "PlaybookStarted"]
+        route.fulfill(response=response, json=body)
+
+    page.route(re.compile(r"/api/exceptions/[^/]+/events"), first_answer_from_before_the_start)
+    open_detail(page, ex["exception_id"])
+    expect(page.get_by_test_id("playbook-name")).to_have_text(data.flow["name"])
+    expect(timeline_events(page, "PlaybookStarted")).to_have_count(1, timeout=6_000)
+    assert stale_answers["left"] == 0
 
 
 # ---------------------------------------------------------------- playbook panel

@@ -105,8 +105,10 @@ export async function render(root, ctx) {
   let exception = null;
 
   const operator = canOperate();
+  let lastItems = null;
   const refresh = async () => {
     await Promise.all([loadHeader(), loadPanel(), loadTimeline()]);
+    catchUpWithPanel();
   };
   const panel = playbookPanel({ exceptionId: id, onChanged: () => refreshWithFollowUp(), canAct: operator, me: username() });
   const tl = timeline({ exceptionId: id, onChanged: () => loadTimeline(), canComment: operator });
@@ -186,6 +188,7 @@ export async function render(root, ctx) {
       if (!ctx.alive()) return;
       tl.update(items);
       announceOthers(items);
+      lastItems = items;
       // Once the agents have decided (assigned or not), stop saying they are triaging.
       if (items.some((ev) => ev.event_type === 'PolicyEvaluated' || ev.event_type === 'PlaybookRecalculated')) {
         panel.setWaiting(false);
@@ -196,6 +199,20 @@ export async function render(root, ctx) {
       if (!ctx.alive() || e.name === 'AbortError') return;
       tl.showLoadError(e);
     }
+  }
+
+  // The panel and the timeline are read in parallel, so the panel can show a playbook whose
+  // PlaybookStarted the timeline read just missed: read the timeline again, a bounded few times.
+  let catchUps = 0;
+  function catchUpWithPanel() {
+    if (!lastItems) return;
+    const started = lastItems.some((ev) => ev.event_type === 'PlaybookStarted' || ev.event_type === 'PlaybookRecalculated');
+    if (!lastStatus || !lastStatus.playbook || started || catchUps >= FOLLOW_UP_MS.length) return;
+    ctx.later(FOLLOW_UP_MS[catchUps], async () => {
+      await loadTimeline();
+      catchUpWithPanel();
+    });
+    catchUps += 1;
   }
 
   const WORTH_TELLING = new Set(['OwnerAssigned', 'StatusChanged', 'ExceptionUpdated', 'CommentAdded', 'PlaybookRecalculated']);
