@@ -10,10 +10,11 @@ retried with backoff, then recorded as a dead letter (the rule's SQS DLQ in AWS)
 moves on.
 
 With a ``Checkpoint`` the position in each shard is kept durably: it is written (atomically)
-after every delivered batch, and a restarted dispatcher resumes after it, so every committed
-event reaches its agents at least once whatever happened to the process (agents are
-idempotent). Stopping abandons the batch in flight undelivered-but-not-lost: its records come
-again after the next start.
+after every delivered batch (after ``before_checkpoint``, which makes the batch's agent writes
+durable: the local stack's DynamoDB Local barrier), and a restarted dispatcher resumes after
+it, so every committed event reaches its agents at least once whatever happened to the
+process (agents are idempotent). Stopping abandons the batch in flight
+undelivered-but-not-lost: its records come again after the next start.
 
 Usable three ways: ``drain(timeout)`` delivers everything committed so far synchronously
 (tests); ``start()``/``stop()`` run a background thread (the server); ``notify()`` wakes that
@@ -190,6 +191,7 @@ class Dispatcher:
         checkpoint: Checkpoint | None = None,
         lanes: int = 1,
         observers: tuple[Callable[[dict[str, Any]], Any], ...] = (),
+        before_checkpoint: Callable[[], Any] | None = None,
     ):
         if start_at not in ("TRIM_HORIZON", "LATEST"):
             raise ValueError("start_at is TRIM_HORIZON or LATEST")
@@ -218,6 +220,8 @@ class Dispatcher:
         self._deliveries: deque[Delivery] = deque(maxlen=500)
         self.delivered = 0
         self._checkpoint = checkpoint
+        # Makes the agents' writes of the batch durable before the checkpoint moves past it.
+        self._before_checkpoint = before_checkpoint
         self._lanes = ThreadPoolExecutor(lanes, thread_name_prefix="local-dispatch") if lanes > 1 else None
 
     # ------------------------------------------------------------------ public API
@@ -354,6 +358,8 @@ class Dispatcher:
             response = self._streams.get_records(ShardIterator=self._iterators[shard_id], Limit=1000)
         records = response.get("Records", [])
         self._deliver_batch(records)  # raises _Stopping: the iterator stays, nothing is checkpointed
+        if records and self._checkpoint is not None and self._before_checkpoint is not None:
+            self._before_checkpoint()  # raises: the iterator stays, the batch is delivered again
         self._iterators[shard_id] = response.get("NextShardIterator")
         if records:
             self._last_sequence[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]

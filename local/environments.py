@@ -135,10 +135,10 @@ def _init_worker() -> None:  # pragma: no cover - runs in the worker processes
 
 
 def _run_in_worker(
-    group: str, handler: str, event: dict[str, Any], context: Any
+    group: str, handler: str, event: dict[str, Any], context: Any, barrier: bool = True
 ) -> Invocation:  # pragma: no cover
     invocation = invoke(_worker_registry(), group, handler, event, context)
-    if any(_is_dynamodb_write(name) for name in invocation.aws_calls):
+    if barrier and any(_is_dynamodb_write(name) for name in invocation.aws_calls):
         durability_barrier()
     return invocation
 
@@ -183,11 +183,17 @@ class ProcessPoolRunner:
     A request waits for a free environment when all are busy (like reserved concurrency).
     A dead environment (e.g. a handler that crashed the interpreter) fails its request with
     an error and the pool is rebuilt for the next ones.
+
+    ``barrier``: after a handler that wrote, wait for DynamoDB Local's commit before returning
+    (``durability_barrier``): needed where the answer acknowledges the write to a client (the
+    API). The agents' environments skip it: nobody sees their answer, and the dispatcher runs
+    one barrier per delivered batch before its checkpoint moves past the batch instead.
     """
 
-    def __init__(self, workers: int, *, name: str = "local"):
+    def __init__(self, workers: int, *, name: str = "local", barrier: bool = True):
         self.workers = max(1, workers)
         self.name = name
+        self.barrier = barrier
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
 
@@ -213,7 +219,7 @@ class ProcessPoolRunner:
     def run(self, group: str, handler: str, event: dict[str, Any], context: Any) -> Invocation:
         pool = self._ensure_pool()
         try:
-            invocation = pool.submit(_run_in_worker, group, handler, event, context).result()
+            invocation = pool.submit(_run_in_worker, group, handler, event, context, self.barrier).result()
         except BrokenProcessPool as error:
             log.error("a %s execution environment died (%s); starting fresh ones", self.name, error)
             with self._lock:

@@ -9,7 +9,7 @@ Ctrl-C / SIGTERM stop it cleanly; kill -9 loses nothing that was acknowledged.
 
 Environment: PORT (3000), SEED_DEMO (1; 0 starts empty), LOCAL_STATE_DIR (.local, relative
 to the repository), LOCAL_LOG_LEVEL (INFO), LOCAL_WORKERS (API execution environments, 1),
-LOCAL_AGENT_WORKERS (agent execution environments, 1), LOCAL_FUNCTIONS_DIR (functions/; the
+LOCAL_AGENT_WORKERS (agent execution environments, 2), LOCAL_FUNCTIONS_DIR (functions/; the
 stack's own tests).
 """
 
@@ -59,7 +59,9 @@ class LocalConfig:
     log_level: str = "INFO"
     functions_dir: Path = REPO_ROOT / "functions"
     workers: int = 1
-    agent_workers: int = 1
+    # Two: an agent mostly waits for DynamoDB Local, so a second environment overlaps the waits
+    # (30 created exceptions/s: lag p99 0.66 s with 2 and the barrier per batch, 5.8 s with 1).
+    agent_workers: int = 2
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> LocalConfig:
@@ -84,7 +86,7 @@ class LocalConfig:
             # of a warm function hold as written. More environments run requests (or agent
             # deliveries) in parallel, each with its own caches, as separate Lambda environments.
             workers=_positive(env, "LOCAL_WORKERS", 1),
-            agent_workers=_positive(env, "LOCAL_AGENT_WORKERS", 1),
+            agent_workers=_positive(env, "LOCAL_AGENT_WORKERS", 2),
         )
 
     @property
@@ -228,7 +230,8 @@ class LocalStack:
         os.environ["LOCAL_FUNCTIONS_DIR"] = str(self.config.functions_dir)
         os.environ["LOCAL_BARRIER_TABLE"] = BARRIER_TABLE  # see environments.durability_barrier
         self._api_runner = ProcessPoolRunner(self.config.workers, name="API")
-        self._agent_runner = ProcessPoolRunner(self.config.agent_workers, name="agent")
+        # No barrier per agent invocation: the dispatcher runs one per batch before its checkpoint.
+        self._agent_runner = ProcessPoolRunner(self.config.agent_workers, name="agent", barrier=False)
         self._api_runner.start()
         self._agent_runner.start()
         self._database.wait_until_ready()
@@ -267,6 +270,7 @@ class LocalStack:
         """Gateway, dispatcher (not started yet) and the HTTP server (answering 503 until ready)."""
         from .auth import LocalIssuer, load_or_create_secret
         from .dispatcher import Checkpoint, Dispatcher, registry_invoker, streams_client
+        from .environments import durability_barrier
         from .gateway import Gateway
         from .http_server import LocalApp, serve
         from .lambda_runtime import FunctionRegistry
@@ -285,6 +289,7 @@ class LocalStack:
             lanes=DISPATCH_LANES,
             region=REGION,
             observers=(self._sla_timer.observe,),
+            before_checkpoint=durability_barrier,
         )
         self._dispatcher = dispatcher
         app = LocalApp(

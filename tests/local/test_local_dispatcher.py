@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from exception_playbooks import bus
 
-from local.dispatcher import Dispatcher, registry_invoker, streams_client, timeline_event
+from local.dispatcher import Checkpoint, Dispatcher, registry_invoker, streams_client, timeline_event
 from local.lambda_runtime import FunctionRegistry
 
 Delivered = list[tuple[str, dict[str, Any]]]
@@ -201,6 +201,40 @@ def test_latest_skips_what_was_committed_before(moto_dynamodb: Any, settings: An
     moto_dynamodb.put_item(TableName=settings.events_table, Item=_item("acme", "NEW", 1, "ExceptionCreated"))
     dispatcher.drain(5)
     assert [e["detail"]["exception_id"] for _, e in delivered] == ["NEW"]
+
+
+def test_the_checkpoint_moves_only_after_the_batch_was_made_durable(
+    moto_dynamodb: Any, settings: Any, tmp_path: Path
+) -> None:
+    """``before_checkpoint`` (the local stack's commit barrier) runs after the batch's agent calls
+    and before the checkpoint is written; when it fails, nothing is checkpointed and the batch
+    is delivered again (the agents' writes of it may not be durable)."""
+    order: list[str] = []
+    failures = [RuntimeError("DynamoDB Local did not answer")]
+
+    def invoke(rule: bus.AgentRule, envelope: dict[str, Any]) -> None:
+        order.append(f"{rule.handler}:{envelope['detail']['exception_id']}")
+
+    def barrier() -> None:
+        order.append("barrier")
+        if failures:
+            raise failures.pop()
+
+    checkpoint = Checkpoint(tmp_path / "checkpoint.json")
+    dispatcher = _dispatcher(
+        moto_dynamodb, settings, invoke, checkpoint=checkpoint, before_checkpoint=barrier
+    )
+    moto_dynamodb.put_item(TableName=settings.events_table, Item=_item("acme", "EX", 1, "ExceptionCreated"))
+    with pytest.raises(RuntimeError):
+        dispatcher.poll_once()
+    assert order == ["triage_handler:EX", "barrier"]
+    assert not checkpoint.path.exists()
+
+    assert dispatcher.poll_once() == 1  # the same batch again
+    assert order[2:] == ["triage_handler:EX", "barrier"]
+    assert checkpoint.path.exists()
+    assert dispatcher.poll_once() == 0
+    assert order[4:] == []  # an empty read needs no barrier
 
 
 def test_modified_items_are_not_delivered_again(moto_dynamodb: Any, settings: Any) -> None:
