@@ -9,7 +9,7 @@ Ctrl-C / SIGTERM stop it cleanly; kill -9 loses nothing that was acknowledged.
 
 Environment: PORT (3000), SEED_DEMO (1; 0 starts empty), LOCAL_STATE_DIR (.local, relative
 to the repository), LOCAL_LOG_LEVEL (INFO), LOCAL_WORKERS (API execution environments, 1),
-LOCAL_AGENT_WORKERS (agent execution environments, 2), LOCAL_FUNCTIONS_DIR (functions/; the
+LOCAL_AGENT_WORKERS (agent execution environments, 3), LOCAL_FUNCTIONS_DIR (functions/; the
 stack's own tests).
 """
 
@@ -59,9 +59,10 @@ class LocalConfig:
     log_level: str = "INFO"
     functions_dir: Path = REPO_ROOT / "functions"
     workers: int = 1
-    # Two: an agent mostly waits for DynamoDB Local, so a second environment overlaps the waits
-    # (30 created exceptions/s: lag p99 0.66 s with 2 and the barrier per batch, 5.8 s with 1).
-    agent_workers: int = 2
+    # Three: an agent call mostly waits for DynamoDB Local (its CPU is ~1/3 of its time), so
+    # more environments overlap the waits. 30 created exceptions/s on 2 shared cores, lag p99:
+    # 5.8 s with 1, 1.9 s with 2, 0.24 s with 3 (bench_local_load; see local/README.md).
+    agent_workers: int = 3
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> LocalConfig:
@@ -86,7 +87,7 @@ class LocalConfig:
             # of a warm function hold as written. More environments run requests (or agent
             # deliveries) in parallel, each with its own caches, as separate Lambda environments.
             workers=_positive(env, "LOCAL_WORKERS", 1),
-            agent_workers=_positive(env, "LOCAL_AGENT_WORKERS", 2),
+            agent_workers=_positive(env, "LOCAL_AGENT_WORKERS", 3),
         )
 
     @property

@@ -155,6 +155,7 @@ def _agent_lag(stack: Any, token: str, rate: float, seconds: float) -> dict[str,
         list(pool.map(create, range(len(ids))))
     achieved = len(ids) / (time.monotonic() - started)
     lags: list[float] = []
+    span: list[float] = []  # ExceptionCreated and PlaybookStarted timestamps
     pending = set(ids)
     deadline = time.monotonic() + 120
     while pending and time.monotonic() < deadline:
@@ -162,7 +163,10 @@ def _agent_lag(stack: Any, token: str, rate: float, seconds: float) -> dict[str,
             events = stack.get(f"/api/exceptions/{exception_id}/events?limit=50", token=token).json()
             by_type = {e["event_type"]: e["created_at"] for e in events.get("items", [])}
             if "PlaybookStarted" in by_type:
-                lags.append(_timestamp(by_type["PlaybookStarted"]) - _timestamp(by_type["ExceptionCreated"]))
+                created = _timestamp(by_type["ExceptionCreated"])
+                playbook = _timestamp(by_type["PlaybookStarted"])
+                lags.append(playbook - created)
+                span += [created, playbook]
                 pending.discard(exception_id)
         if pending:
             time.sleep(0.5)
@@ -172,6 +176,9 @@ def _agent_lag(stack: Any, token: str, rate: float, seconds: float) -> dict[str,
         "exceptions": len(ids),
         "playbook_started": len(lags),
         "never_started_within_120_s": len(pending),
+        # Exceptions the agents took from created to playbook started, per second of the span
+        # from the first creation to the last PlaybookStarted (below the create rate: a backlog).
+        "agent_throughput_per_s": round(len(lags) / (max(span) - min(span)), 1) if span else None,
         "lag_" + "p50_ms": _percentiles(lags)["p50_ms"],
         "lag_p95_ms": _percentiles(lags)["p95_ms"],
         "lag_p99_ms": _percentiles(lags)["p99_ms"],

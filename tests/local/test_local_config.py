@@ -18,7 +18,7 @@ def test_defaults() -> None:
     assert config.state_dir == REPO_ROOT / ".local"
     assert config.database_dir == REPO_ROOT / ".local" / "dynamodb"
     assert config.functions_dir == REPO_ROOT / "functions"
-    assert (config.workers, config.agent_workers) == (1, 2)
+    assert (config.workers, config.agent_workers) == (1, 3)
 
 
 @pytest.mark.parametrize(
