@@ -7,7 +7,8 @@ tests validate real answers against them (``extra="forbid"``), so they cannot dr
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Callable, Iterator, Mapping
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -100,6 +101,38 @@ def error_responses(*statuses: int) -> dict[int, Any]:
 
 def ok_response(model: type[BaseModel], description: str, status: int = 200) -> dict[int, Any]:
     return {status: {"description": description, "content": {JSON: {"model": model}}}}
+
+
+class _LazyRequestBody(Mapping[str, Any]):
+    """A route's ``openapi_extensions`` with one ``requestBody``, its schema built on first read.
+
+    Powertools reads the extensions only when it generates the OpenAPI document (it ``update``s
+    the operation with them), so a JSON schema generated here costs nothing on a cold start."""
+
+    def __init__(self, schema: Callable[[], dict[str, Any]], description: str, required: bool) -> None:
+        self._schema = schema
+        self._description = description
+        self._required = required
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        if key != "requestBody":
+            raise KeyError(key)
+        content = {JSON: {"schema": self._schema()}}
+        return {"required": self._required, "description": self._description, "content": content}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(("requestBody",))
+
+    def __len__(self) -> int:
+        return 1
+
+
+def request_body(
+    schema: Callable[[], dict[str, Any]], description: str, required: bool = True
+) -> dict[str, Any]:
+    """``openapi_extensions`` documenting a body the route reads itself; ``schema`` is called only
+    when the OpenAPI document is generated. (Typed as the dict Powertools declares; it only reads it.)"""
+    return cast(dict[str, Any], _LazyRequestBody(schema, description, required))
 
 
 # -- responses ----------------------------------------------------------------------------------
