@@ -3,6 +3,7 @@ and the error shape. Handlers declare them so the OpenAPI document is generated 
 
 Response models are documentation (Powertools does not validate answers against them); the API
 tests validate real answers against them (``extra="forbid"``), so they cannot drift silently.
+Being documentation, each is built on first use (``defer_build``), never on a cold start.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class RejectBody(StepActionBody):
 
 # -- errors -------------------------------------------------------------------------------------
 class ProblemOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     path: str = Field(description="JSON path of the problem, 0-based indices (e.g. steps[0].params.channel)")
     message: str
@@ -73,7 +74,7 @@ class ProblemOut(BaseModel):
 class ErrorOut(BaseModel):
     """Every error answer. For 422, ``details`` is ``{"errors": [{"path", "message"}, ...]}``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     code: str = Field(description="UPPER_SNAKE error code", examples=["EXCEPTION_NOT_FOUND"])
     message: str = Field(description="a human sentence")
@@ -137,14 +138,14 @@ def request_body(
 
 # -- responses ----------------------------------------------------------------------------------
 class OwnerOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     type: Literal["user", "queue"]
     id: str
 
 
 class ExceptionOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     exception_id: str
     domain: str
@@ -167,7 +168,7 @@ class ExceptionOut(BaseModel):
 
 
 class QueueCountsOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     open: int = Field(description="exceptions not resolved or closed")
     mine: int = Field(description="open and owned by the caller")
@@ -178,7 +179,7 @@ class QueueCountsOut(BaseModel):
 
 
 class ExceptionPageOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     items: list[ExceptionOut]
     next_cursor: str | None = Field(
@@ -189,7 +190,7 @@ class ExceptionPageOut(BaseModel):
 
 
 class EventOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     event_id: str
     seq: int = Field(ge=1, description="1, 2, 3... per exception, no gaps")
@@ -202,21 +203,21 @@ class EventOut(BaseModel):
 
 
 class EventPageOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     items: list[EventOut]
     next_cursor: str | None
 
 
 class ConditionsOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     match: dict[str, Any]
     priority: int
 
 
 class PlaybookSummaryOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     playbook_id: str
     name: str
@@ -226,14 +227,14 @@ class PlaybookSummaryOut(BaseModel):
 
 
 class StepPreviewOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     params: dict[str, Any] = Field(description="params with placeholders filled (a missing value: empty)")
     missing: list[str] = Field(description="placeholders without a value for this exception")
 
 
 class ApprovalGivenOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     actor_id: str
     at: str
@@ -242,7 +243,7 @@ class ApprovalGivenOut(BaseModel):
 class PendingApprovalOut(BaseModel):
     """A two-person approval request waiting on this step (tenants with ``two_person_approval``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     requested_by: str
     requested_at: str
@@ -255,7 +256,7 @@ class PendingApprovalOut(BaseModel):
 
 
 class StepStateOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     step_order: int
     name: str
@@ -277,7 +278,7 @@ class StepStateOut(BaseModel):
 
 
 class PlaybookStatusOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     exception_id: str
     playbook: PlaybookSummaryOut | None
@@ -287,7 +288,7 @@ class PlaybookStatusOut(BaseModel):
 
 
 class ActionOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     action_type: ActionType
     outcome: str
@@ -299,7 +300,7 @@ class StepActionOut(PlaybookStatusOut):
 
 
 class CheckOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     condition: str
     expected: Any = None
@@ -308,7 +309,7 @@ class CheckOut(BaseModel):
 
 
 class CandidateOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     playbook_id: str
     name: str
@@ -319,7 +320,7 @@ class CandidateOut(BaseModel):
 
 
 class ReasoningOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     summary: str = Field(description="one paragraph: why the winner won")
     candidates: list[CandidateOut]
@@ -328,7 +329,7 @@ class ReasoningOut(BaseModel):
 class MatchOut(BaseModel):
     """The recalculate answer (simulate answers the same shape with ``changed: false``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     exception_id: str | None = Field(description="null for an ad-hoc simulated exception")
     changed: bool
