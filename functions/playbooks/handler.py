@@ -18,7 +18,7 @@ from exception_playbooks.api.http import (
     json_response,
     new_resolver,
 )
-from exception_playbooks.api.schemas import JSON, error_responses, ok_response
+from exception_playbooks.api.schemas import error_responses, ok_response, request_body
 from exception_playbooks.errors import NotFound
 from exception_playbooks.models.common import ID_PATTERN
 from exception_playbooks.repository import bundle
@@ -62,20 +62,13 @@ Version = Annotated[
 ]
 
 
-def request_body(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    """``openapi_extensions`` that document a body the route reads itself (see the module docstring)."""
-    return {
-        "requestBody": {"required": True, "description": description, "content": {JSON: {"schema": schema}}}
-    }
-
-
 @app.post(
     "/api/playbooks",
     operation_id="createPlaybook",
     summary="Create a playbook (version 1)",
     tags=TAGS,
     openapi_extensions=request_body(
-        playbooks.playbook_input_schema(),
+        playbooks.playbook_input_schema,
         "The playbook; conditions may use the legacy form (match keys at the root), stored normalised",
     ),
     responses={**ok_response(PlaybookOut, "Created", 201), **error_responses(401, 403, 409, 413, 422, 503)},
@@ -115,7 +108,7 @@ def get_playbook(playbook_id: PlaybookId, version: Version = None) -> Response[A
     operation_id="updatePlaybook",
     summary="Publish a new version N+1 (reactivates a deactivated playbook)",
     tags=TAGS,
-    openapi_extensions=request_body(playbooks.playbook_input_schema(), "The whole playbook, as for create"),
+    openapi_extensions=request_body(playbooks.playbook_input_schema, "The whole playbook, as for create"),
     responses={
         **ok_response(PlaybookOut, "The new version"),
         **error_responses(401, 403, 404, 409, 413, 422, 503),
@@ -171,7 +164,7 @@ def get_policy() -> Response[Any]:
     operation_id="putPolicyPack",
     summary="Replace the tenant policy pack (a new version)",
     tags=PACK_TAGS,
-    openapi_extensions=request_body(packs.policy_input_schema(), "The whole policy pack"),
+    openapi_extensions=request_body(packs.policy_input_schema, "The whole policy pack"),
     responses={
         **ok_response(PolicyPackOut, "The new version"),
         **error_responses(401, 403, 409, 413, 422, 503),
@@ -198,7 +191,7 @@ def get_domain_pack(domain: Domain) -> Response[Any]:
     operation_id="putDomainPack",
     summary="Replace a domain pack (a new version; the first PUT creates it)",
     tags=PACK_TAGS,
-    openapi_extensions=request_body(packs.domain_input_schema(), "The whole domain pack"),
+    openapi_extensions=request_body(packs.domain_input_schema, "The whole domain pack"),
     responses={
         **ok_response(DomainPackOut, "The new version"),
         **error_responses(401, 403, 409, 413, 422, 503),
@@ -215,9 +208,7 @@ def put_domain_pack(domain: Domain) -> Response[Any]:
 
 
 def model_body(model: Any, description: str, required: bool = True) -> dict[str, Any]:
-    extension = request_body(inline_schema(model.model_json_schema(by_alias=True)), description)
-    extension["requestBody"]["required"] = required
-    return extension
+    return request_body(lambda: inline_schema(model.model_json_schema(by_alias=True)), description, required)
 
 
 @app.post(

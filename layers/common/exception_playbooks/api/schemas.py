@@ -3,11 +3,13 @@ and the error shape. Handlers declare them so the OpenAPI document is generated 
 
 Response models are documentation (Powertools does not validate answers against them); the API
 tests validate real answers against them (``extra="forbid"``), so they cannot drift silently.
+Being documentation, each is built on first use (``defer_build``), never on a cold start.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Callable, Iterator, Mapping
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -63,7 +65,7 @@ class RejectBody(StepActionBody):
 
 # -- errors -------------------------------------------------------------------------------------
 class ProblemOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     path: str = Field(description="JSON path of the problem, 0-based indices (e.g. steps[0].params.channel)")
     message: str
@@ -72,7 +74,7 @@ class ProblemOut(BaseModel):
 class ErrorOut(BaseModel):
     """Every error answer. For 422, ``details`` is ``{"errors": [{"path", "message"}, ...]}``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     code: str = Field(description="UPPER_SNAKE error code", examples=["EXCEPTION_NOT_FOUND"])
     message: str = Field(description="a human sentence")
@@ -102,16 +104,48 @@ def ok_response(model: type[BaseModel], description: str, status: int = 200) -> 
     return {status: {"description": description, "content": {JSON: {"model": model}}}}
 
 
+class _LazyRequestBody(Mapping[str, Any]):
+    """A route's ``openapi_extensions`` with one ``requestBody``, its schema built on first read.
+
+    Powertools reads the extensions only when it generates the OpenAPI document (it ``update``s
+    the operation with them), so a JSON schema generated here costs nothing on a cold start."""
+
+    def __init__(self, schema: Callable[[], dict[str, Any]], description: str, required: bool) -> None:
+        self._schema = schema
+        self._description = description
+        self._required = required
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        if key != "requestBody":
+            raise KeyError(key)
+        content = {JSON: {"schema": self._schema()}}
+        return {"required": self._required, "description": self._description, "content": content}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(("requestBody",))
+
+    def __len__(self) -> int:
+        return 1
+
+
+def request_body(
+    schema: Callable[[], dict[str, Any]], description: str, required: bool = True
+) -> dict[str, Any]:
+    """``openapi_extensions`` documenting a body the route reads itself; ``schema`` is called only
+    when the OpenAPI document is generated. (Typed as the dict Powertools declares; it only reads it.)"""
+    return cast(dict[str, Any], _LazyRequestBody(schema, description, required))
+
+
 # -- responses ----------------------------------------------------------------------------------
 class OwnerOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     type: Literal["user", "queue"]
     id: str
 
 
 class ExceptionOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     exception_id: str
     domain: str
@@ -134,7 +168,7 @@ class ExceptionOut(BaseModel):
 
 
 class QueueCountsOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     open: int = Field(description="exceptions not resolved or closed")
     mine: int = Field(description="open and owned by the caller")
@@ -145,7 +179,7 @@ class QueueCountsOut(BaseModel):
 
 
 class ExceptionPageOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     items: list[ExceptionOut]
     next_cursor: str | None = Field(
@@ -156,7 +190,7 @@ class ExceptionPageOut(BaseModel):
 
 
 class EventOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     event_id: str
     seq: int = Field(ge=1, description="1, 2, 3... per exception, no gaps")
@@ -169,21 +203,21 @@ class EventOut(BaseModel):
 
 
 class EventPageOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     items: list[EventOut]
     next_cursor: str | None
 
 
 class ConditionsOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     match: dict[str, Any]
     priority: int
 
 
 class PlaybookSummaryOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     playbook_id: str
     name: str
@@ -193,14 +227,14 @@ class PlaybookSummaryOut(BaseModel):
 
 
 class StepPreviewOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     params: dict[str, Any] = Field(description="params with placeholders filled (a missing value: empty)")
     missing: list[str] = Field(description="placeholders without a value for this exception")
 
 
 class ApprovalGivenOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     actor_id: str
     at: str
@@ -209,7 +243,7 @@ class ApprovalGivenOut(BaseModel):
 class PendingApprovalOut(BaseModel):
     """A two-person approval request waiting on this step (tenants with ``two_person_approval``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     requested_by: str
     requested_at: str
@@ -222,7 +256,7 @@ class PendingApprovalOut(BaseModel):
 
 
 class StepStateOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     step_order: int
     name: str
@@ -244,7 +278,7 @@ class StepStateOut(BaseModel):
 
 
 class PlaybookStatusOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     exception_id: str
     playbook: PlaybookSummaryOut | None
@@ -254,7 +288,7 @@ class PlaybookStatusOut(BaseModel):
 
 
 class ActionOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     action_type: ActionType
     outcome: str
@@ -266,7 +300,7 @@ class StepActionOut(PlaybookStatusOut):
 
 
 class CheckOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     condition: str
     expected: Any = None
@@ -275,7 +309,7 @@ class CheckOut(BaseModel):
 
 
 class CandidateOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     playbook_id: str
     name: str
@@ -286,7 +320,7 @@ class CandidateOut(BaseModel):
 
 
 class ReasoningOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     summary: str = Field(description="one paragraph: why the winner won")
     candidates: list[CandidateOut]
@@ -295,7 +329,7 @@ class ReasoningOut(BaseModel):
 class MatchOut(BaseModel):
     """The recalculate answer (simulate answers the same shape with ``changed: false``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     exception_id: str | None = Field(description="null for an ad-hoc simulated exception")
     changed: bool

@@ -12,15 +12,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..api.http import parse_model
 from ..auth import AUTHOR, VIEW, Principal
-from ..authoring.diff import diff_playbooks
-from ..authoring.impact import ImpactTally
-from ..authoring.lint import Finding, LintContext, has_errors, lint, seen_paths
 from ..errors import Conflict, NotFound, Problem, ValidationFailed
 from ..execution import operations
 from ..matching.effective import effective_view
@@ -37,6 +34,13 @@ from ..repository.matching_reads import newest_exceptions
 from .playbooks import TenantPacks, new_playbook_id, new_version
 from .simulate import SimulateRequest, ad_hoc_record
 from .validation import validate_playbook
+
+if TYPE_CHECKING:
+    from ..authoring.lint import Finding, LintContext
+
+# The lint, impact and diff engines are imported by the use cases that run them, not here: the
+# playbooks function serves them on its rare routes, and its cold start should not pay for them
+# (tests/unit/test_handler_imports.py). Every model here is built on first use (defer_build).
 
 DRAFT_ID_PREFIX = "dr-"
 ATTRIBUTE_SAMPLE = 100  # recent exceptions whose attribute names the lint compares templates with
@@ -62,14 +66,14 @@ class DraftCreate(BaseModel):
     """A new draft: of a new playbook (``playbook``), or of the next version of ``playbook_id``
     (``playbook`` omitted: start from its latest version)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     playbook_id: str | None = Field(default=None, description="the playbook this draft will update")
     playbook: dict[str, Any] | None = Field(default=None, description="the authoring document")
 
 
 class DraftUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     playbook: dict[str, Any] = Field(description="the whole authoring document")
     revision: int | None = Field(default=None, ge=1, description="the revision you read (409 if it moved)")
@@ -79,13 +83,13 @@ class DraftUpdate(BaseModel):
 
 
 class PublishRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     revision: int | None = Field(default=None, ge=1, description="the revision you linted (409 if it moved)")
 
 
 class LintRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     playbook: dict[str, Any] = Field(description="any authoring document")
     playbook_id: str | None = Field(default=None, description="lint it as the next version of this playbook")
@@ -98,6 +102,8 @@ def lint_context(
     repos: Repositories, tenant: str, playbook: PlaybookVersion, packs: TenantPacks
 ) -> LintContext:
     """Read what the rules need: packs (fresh), the live catalogue, recent exceptions' attributes."""
+    from ..authoring.lint import LintContext, seen_paths
+
     domain = playbook.domain
     if domain is not None:
         catalogue = repos.playbooks.candidates(tenant, domain)
@@ -128,6 +134,8 @@ def lint_summary(findings: list[Finding]) -> dict[str, Any]:
 
 def lint_playbook(repos: Repositories, principal: Principal, raw: Any) -> dict[str, Any]:
     """Lint any document. Invalid documents answer 200 with their 422 problems as error findings."""
+    from ..authoring.lint import Finding, lint
+
     principal.require(VIEW)
     request: LintRequest = parse_model(LintRequest, raw)
     packs = TenantPacks(repos, principal.tenant_id)
@@ -253,6 +261,8 @@ def publish_draft(repos: Repositories, principal: Principal, draft_id: str, raw:
         playbook = new_version(repos, principal, body, draft.playbook_id, latest.version + 1)
     else:
         playbook = new_version(repos, principal, body, new_playbook_id(body.name, repos), 1)
+    from ..authoring.lint import has_errors, lint
+
     findings = lint(playbook, lint_context(repos, tenant, playbook, packs))
     if has_errors(findings):
         raise LintFailed(findings)
@@ -274,6 +284,8 @@ def _revision_moved(draft: Draft) -> Conflict:
 def _draft_answer(
     repos: Repositories, principal: Principal, draft: Draft, packs: TenantPacks
 ) -> dict[str, Any]:
+    from ..authoring.lint import lint
+
     playbook = draft_version(repos, principal, draft)
     findings = lint(playbook, lint_context(repos, principal.tenant_id, playbook, packs))
     return {**draft.to_api(), "lint": lint_summary(findings)}
@@ -376,7 +388,8 @@ def preview_impact(
 
     Pages through the exceptions list index newest first (never a scan) until the index ends or
     a budget runs out; the answer says which, with the reads it made."""
-    from ..matching.engine import select_for_view  # lazily: the authoring handler's rare paths
+    from ..authoring.impact import ImpactTally  # lazily: the authoring handler's rare paths
+    from ..matching.engine import select_for_view
 
     principal.require(VIEW)
     started = monotonic()
@@ -466,6 +479,8 @@ def diff_versions(
     repos: Repositories, principal: Principal, playbook_id: str, before: int | None, after: int | None
 ) -> dict[str, Any]:
     """Two versions of a playbook (default: the latest against the one before it)."""
+    from ..authoring.diff import diff_playbooks
+
     principal.require(VIEW)
     tenant = principal.tenant_id
     latest = repos.playbooks.get(tenant, playbook_id)
@@ -490,6 +505,8 @@ def diff_versions(
 
 def diff_draft(repos: Repositories, principal: Principal, draft_id: str) -> dict[str, Any]:
     """A draft against the version it is based on (a new playbook's draft: against nothing)."""
+    from ..authoring.diff import diff_playbooks
+
     principal.require(VIEW)
     tenant = principal.tenant_id
     draft = repos.drafts.get(tenant, draft_id)
@@ -510,7 +527,7 @@ def diff_draft(repos: Repositories, principal: Principal, draft_id: str) -> dict
 
 
 class FindingOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     severity: str = Field(description="error (blocks publishing) or warning")
     rule: str = Field(description="never_holds, dead_branch, unknown_domain, shadowed, shadows, ...")
@@ -519,7 +536,7 @@ class FindingOut(BaseModel):
 
 
 class LintOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     ok: bool = Field(description="true when no finding is an error (publishing would be allowed)")
     errors: int
@@ -528,7 +545,7 @@ class LintOut(BaseModel):
 
 
 class DraftOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     draft_id: str
     playbook_id: str | None = Field(description="the playbook it will update; null for a new playbook")
@@ -543,7 +560,7 @@ class DraftOut(BaseModel):
 
 
 class DraftHeaderOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     draft_id: str
     playbook_id: str | None
@@ -555,27 +572,27 @@ class DraftHeaderOut(BaseModel):
 
 
 class DraftListOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     items: list[DraftHeaderOut] = Field(description="every draft of the tenant, last edited first")
 
 
 class DiscardOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     draft_id: str
     discarded: bool
 
 
 class PublishOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     playbook: dict[str, Any] = Field(description="the version now live (as GET /api/playbooks/{id} shows it)")
     lint: LintOut
 
 
 class ImpactSideOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     count: int
     by_playbook: list[dict[str, Any]] = Field(description="{from|to: playbook_id or null, name, count}")
@@ -583,7 +600,7 @@ class ImpactSideOut(BaseModel):
 
 
 class ImpactOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     draft_id: str
     playbook_id: str | None
@@ -600,14 +617,14 @@ class ImpactOut(BaseModel):
 
 
 class DiffSideOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     version: int | None
     document: dict[str, Any] | None
 
 
 class DiffOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     playbook_id: str | None
     draft_id: str | None = None
@@ -626,7 +643,7 @@ class DiffOut(BaseModel):
 
 
 class DraftSimulateOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     exception_id: str | None
     changed: bool

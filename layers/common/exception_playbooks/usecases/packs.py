@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from ..auth import AUTHOR, VIEW, Principal
 from ..errors import NotFound
@@ -55,11 +55,15 @@ def put_domain_pack(repos: Repositories, principal: Principal, domain: str, raw:
 
 
 class PolicyPackOut(PolicyPack):
+    model_config = ConfigDict(defer_build=True)  # documentation only: built on first use
+
     version: int = Field(ge=0, description="0: the defaults, before the first PUT")
     updated_at: str | None = None
 
 
 class DomainPackOut(DomainPack):
+    model_config = ConfigDict(defer_build=True)  # documentation only: built on first use
+
     domain: str = Field(description="as spelled by its first PUT; looked up case-insensitively")
 
 

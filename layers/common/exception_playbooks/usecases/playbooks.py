@@ -162,10 +162,11 @@ def _api(playbook: PlaybookVersion) -> dict[str, Any]:
 
 
 # --- response documents (OpenAPI; the API tests check real answers against them) ----------------
+# Documentation only: each is built on first use (defer_build), never on a cold start.
 
 
 class StepOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     step_order: int = Field(ge=1, description="1-based position; steps run in this order")
     name: str
@@ -176,7 +177,7 @@ class StepOut(BaseModel):
 
 
 class ConditionsDocOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     match: dict[str, Any] = Field(description="the match object (always stored in this normalised form)")
     priority: int
@@ -185,7 +186,7 @@ class ConditionsDocOut(BaseModel):
 class PlaybookOut(BaseModel):
     """One immutable playbook version."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     playbook_id: str
     version: int = Field(ge=1)
@@ -199,7 +200,7 @@ class PlaybookOut(BaseModel):
 
 
 class VersionHeaderOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     version: int
     created_at: str | None
@@ -215,13 +216,13 @@ class PlaybookDetailOut(PlaybookOut):
 
 
 class PlaybookListOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     items: list[PlaybookOut] = Field(description="the latest version of each playbook, with active")
 
 
 class PlaybookStatsOut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     playbook_id: str
     runs_started: int
