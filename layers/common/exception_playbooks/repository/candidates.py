@@ -21,17 +21,16 @@ stamp of the partition it was built from:
 
     candidate bundle T#{tenant}#CATALOGUE              | BUNDLE#{domain or ~any}
 
-Both partitions' bundles come in one BatchGetItem. A bundle is used only when its label equals the
-partition's current stamp; otherwise (a publish, retire or draft publish moved the stamp since) the
-reader queries the partition as before and writes the bundle back, labelled with the stamp it read
-first, under the condition that no newer bundle is there. The stamps move in the same transaction as
-the summaries, so a bundle labelled with the current stamp holds exactly the current summaries: the
-query after reading stamp ``s`` (strongly consistent) sees state ``s' >= s``; if ``s' > s`` the bundle
-is labelled ``s`` and no reader will ever see stamp ``s`` again after it is written. The first cold
-match after a change of a partition pays the query; every other cold match, in any process, reads
-one small item per partition. Bundles that would compress past ``MAX_CANDIDATE_BUNDLE_BYTES`` are
-not written (that partition is always queried), and inflating stops at
-``MAX_CANDIDATE_BUNDLE_INFLATED_BYTES`` (a bundle past it counts as missing).
+Both partitions' bundles come in one BatchGetItem. Every transaction that changes a partition's
+summaries (publish, retire, draft publish) first reads the stamps and that partition's bundle,
+then puts the bundle rewritten (labelled stamp + 1) and moves the stamp on condition that it is
+still the stamp read: the bundle labelled with the current stamp holds exactly the current
+summaries, and a concurrent change of the same partition cancels the later transaction. A reader
+uses a bundle only when its label equals the stamp it read, and otherwise (summaries written
+before the bundles, a corrupt bundle, one too large to write) queries the partition's summary
+items. Bundles over ``MAX_CANDIDATE_BUNDLE_BYTES`` compressed are written without data (that
+partition is queried), and inflating stops at ``MAX_CANDIDATE_BUNDLE_INFLATED_BYTES`` (a bundle
+past it counts as missing): no zip bombs.
 """
 
 from __future__ import annotations
