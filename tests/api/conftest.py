@@ -322,7 +322,7 @@ def snapshot(client: Any) -> dict[str, list[dict[str, Any]]]:
             if "LastEvaluatedKey" not in page:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        result[table] = sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+        result[table] = sorted(items, key=lambda item: json.dumps(item, sort_keys=True, default=repr))
     return result
 
 

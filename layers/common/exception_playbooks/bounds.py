@@ -46,6 +46,12 @@ PLAYBOOK_CACHE_MAX_ENTRIES = 2000
 PLAYBOOK_CACHE_MAX_BYTES = 32 * 1024 * 1024
 PACK_RULES_CACHE_MAX_ENTRIES = 128
 
+# -- candidate bundles (one compressed item per candidate partition, repository/candidates.py) ----
+# A partition whose summaries compress to more is not bundled (matching queries it instead); a
+# bundle that inflates past the second bound is refused as corrupt (no zip bombs).
+MAX_CANDIDATE_BUNDLE_BYTES = 300 * 1024
+MAX_CANDIDATE_BUNDLE_INFLATED_BYTES = 32 * 1024 * 1024
+
 
 def json_size(value: Any) -> int:
     """Bytes of ``value`` as compact UTF-8 JSON."""

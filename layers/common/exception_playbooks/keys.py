@@ -12,6 +12,7 @@ State table (pk, sk):
   idempotency      T#{tenant}#IDEMP#{scope}#{key}| IDEMPOTENCY
   candidate        T#{tenant}#CAND#{dom or ~any} | {playbook_id}  (matching summary of an active playbook)
   catalogue stamps T#{tenant}#CATALOGUE          | CATALOGUE      (moves with every candidate change)
+  candidate bundle T#{tenant}#CATALOGUE          | BUNDLE#{dom or ~any} (a partition's summaries, zlib)
   playbook draft   T#{tenant}#DRAFT#{draft_id}    | DRAFT   (never in the candidates index)
 GSI ``by_tenant`` (gsi1pk, gsi1sk):
   exceptions       T#{tenant}#EXCEPTIONS         | {created_at}#{id}   (whole items, newest
@@ -118,6 +119,11 @@ def candidate_key(tenant_id: str, domain: str | None, playbook_id: str) -> dict[
 
 def catalogue_key(tenant_id: str) -> dict[str, str]:
     return {"pk": f"{_tenant(tenant_id)}{SEP}CATALOGUE", "sk": CATALOGUE_SK}
+
+
+def candidate_bundle_key(tenant_id: str, partition: str) -> dict[str, str]:
+    """One candidate partition's summaries, compressed in one item beside the catalogue stamps."""
+    return {"pk": catalogue_key(tenant_id)["pk"], "sk": f"BUNDLE{SEP}{partition}"}
 
 
 def all_playbooks_pk(tenant_id: str) -> str:

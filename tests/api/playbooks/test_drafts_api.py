@@ -229,5 +229,6 @@ def test_what_a_save_and_a_publish_cost(api: ApiClient, tenant: Repositories) ->
         "dynamodb.Query",  # lint: recent exceptions
         "dynamodb.GetItem",  # lint: the policy pack
         "dynamodb.GetItem",  # lint: the domain pack
-        "dynamodb.TransactWriteItems",  # version + LATEST + draft deletion, all or nothing
+        "dynamodb.BatchGetItem",  # the catalogue stamps and the candidate bundle to rewrite
+        "dynamodb.TransactWriteItems",  # version + LATEST + bundle + draft deletion, all or nothing
     ]

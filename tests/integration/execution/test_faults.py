@@ -48,15 +48,15 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "recalculate": Operation(
         # packs cached: the exception with the packs head and the catalogue stamps, Finance's
-        # candidate summaries, the winner's full version, the transaction
-        ("BatchGetItem", "Query", "GetItem", "TransactWriteItems"),
+        # candidate bundle, the winner's full version, the transaction
+        ("BatchGetItem", "BatchGetItem", "GetItem", "TransactWriteItems"),
         lambda r, ex: operations.recalculate(r, OPERATOR, ex),
         assigned=False,
     ),
     "recalculate.cold": Operation(
-        # exception + packs head + stamps, the two packs in force, Finance's candidates, the
-        # winner, the transaction
-        ("BatchGetItem", "BatchGetItem", "Query", "GetItem", "TransactWriteItems"),
+        # exception + packs head + stamps, the two packs in force, Finance's candidate bundle,
+        # the winner, the transaction
+        ("BatchGetItem", "BatchGetItem", "BatchGetItem", "GetItem", "TransactWriteItems"),
         lambda r, ex: operations.recalculate(r, OPERATOR, ex),
         assigned=False,
         warm=False,

@@ -166,8 +166,9 @@ def test_candidates_are_summaries_read_by_key_and_reused_while_the_catalogue_hol
     calls.reset()
 
     first = repos.playbooks.candidates(TENANT, "Finance")
-    # The catalogue stamps, then one Query per partition: Finance's and the domain-less one.
-    assert calls.operations == ["GetItem", "Query", "Query"]
+    # The catalogue stamps, then both partitions' bundles (Finance's and the domain-less one's)
+    # in one BatchGetItem.
+    assert calls.operations == ["GetItem", "BatchGetItem"]
     assert sorted(p.playbook_id for p in first) == ["pb-1", "pb-2"]
     assert all(p.summary_only for p in first)  # no step names or parameters were read
     calls.reset()
@@ -184,7 +185,7 @@ def test_candidates_are_summaries_read_by_key_and_reused_while_the_catalogue_hol
     repos.playbooks.save_version(TENANT, playbook("pb-2", 2))
     calls.reset()
     moved = repos.playbooks.candidates(TENANT, "Finance")
-    assert calls.operations == ["GetItem", "Query"]
+    assert calls.operations == ["GetItem", "BatchGetItem"]
     assert sorted((p.playbook_id, p.version) for p in moved) == [("pb-1", 1), ("pb-2", 2)]
 
 

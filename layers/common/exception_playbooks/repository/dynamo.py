@@ -27,6 +27,8 @@ _THROTTLING_REASONS = {"ThrottlingError", "ProvisionedThroughputExceeded", "Requ
 
 def to_dynamo_value(value: Any) -> Any:
     """JSON-compatible Python -> DynamoDB-compatible (floats become Decimal)."""
+    if isinstance(value, bytes):
+        return value  # a Binary attribute
     return json.loads(json.dumps(value), parse_float=Decimal)
 
 
