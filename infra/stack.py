@@ -91,6 +91,7 @@ class ExceptionPlaybooksStack(Stack):
                 "userPoolId": auth.user_pool.user_pool_id,
                 "userPoolClientId": auth.client.user_pool_client_id,
                 "cognitoDomain": auth.domain_url,
+                "apiScope": auth.people_scope,  # the web client's access token carries it (ui/js/auth.js)
                 "redirectUrl": f"{web.origin}/",
             }
         )

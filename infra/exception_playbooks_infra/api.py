@@ -169,9 +169,14 @@ class Auth(Construct):
         self.pre_token = self._pre_token_trigger(shared)
 
     @property
+    def people_scope(self) -> str:
+        """The scope the web client asks for (its access token is the UI's bearer token)."""
+        return f"{RESOURCE_SERVER_ID}/{API_SCOPE}"
+
+    @property
     def authorization_scopes(self) -> list[str]:
         """What an API method accepts: an access token with the people's or the machines' scope."""
-        return [f"{RESOURCE_SERVER_ID}/{API_SCOPE}", f"{RESOURCE_SERVER_ID}/{AUTOMATION_SCOPE}"]
+        return [self.people_scope, f"{RESOURCE_SERVER_ID}/{AUTOMATION_SCOPE}"]
 
     def add_automation_client(
         self, construct_id: str, *, tenant_id: str, username: str, roles: list[Role]
