@@ -128,7 +128,9 @@ def _add_access_claims(event: dict[str, Any], claims: dict[str, Any]) -> dict[st
 
 def customize_tokens(event: dict[str, Any], clients: AutomationClients) -> dict[str, Any]:
     """The trigger's answer: the event with the access-token claims added, or TokenRefused."""
-    if event.get("triggerSource") == CLIENT_CREDENTIALS:
+    # A client-credentials event has no user; either sign makes it one (unproven against a real
+    # pool: a user event for a machine would find no tenant and be refused, so it fails closed).
+    if event.get("triggerSource") == CLIENT_CREDENTIALS or not event.get("userName"):
         client = clients.get((event.get("callerContext") or {}).get("clientId"))
         return _add_access_claims(
             event,
