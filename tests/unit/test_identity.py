@@ -90,7 +90,8 @@ def test_a_machine_gets_its_tenant_actor_and_roles() -> None:
 
 def test_an_event_without_a_user_is_a_machines() -> None:
     event = _machine_event() | {"triggerSource": "TokenGeneration_Other"}
-    assert _added(customize_tokens(event, AutomationClients({"machine42": MAPPING}.get)))["actor"] == "erp-sync"
+    clients = AutomationClients({"machine42": MAPPING}.get)
+    assert _added(customize_tokens(event, clients))["actor"] == "erp-sync"
 
 
 @pytest.mark.parametrize("client_id", ["unknown1", None, "", "../other/x", "a" * 129])
