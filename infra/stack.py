@@ -71,7 +71,14 @@ class ExceptionPlaybooksStack(Stack):
             domain_prefix=cognito_domain_prefix or default_domain_prefix(self.stack_name),
             shared=shared,
         )
-        api = Api(self, "Api", shared=shared, user_pool=auth.user_pool, ui_origin=web.origin)
+        api = Api(
+            self,
+            "Api",
+            shared=shared,
+            user_pool=auth.user_pool,
+            authorization_scopes=auth.authorization_scopes,
+            ui_origin=web.origin,
+        )
         web.protect(
             api_origin=f"https://{api.rest_api.rest_api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}",
             cognito_origin=auth.domain_url,
@@ -84,6 +91,7 @@ class ExceptionPlaybooksStack(Stack):
                 "userPoolId": auth.user_pool.user_pool_id,
                 "userPoolClientId": auth.client.user_pool_client_id,
                 "cognitoDomain": auth.domain_url,
+                "apiScope": auth.people_scope,  # the web client's access token carries it (ui/js/auth.js)
                 "redirectUrl": f"{web.origin}/",
             }
         )

@@ -35,7 +35,8 @@ API_VERSION = "1.0.0"
 OPENAPI_VERSION = "3.1.0"
 DESCRIPTION = (
     "Exceptions raised by business systems, the playbooks that resolve them and their step-by-step "
-    "execution. Every /api/* operation needs a Cognito ID token (`Authorization: Bearer <JWT>`); the "
+    "execution. Every /api/* operation needs a bearer token (`Authorization: Bearer <JWT>`): the local "
+    "stack's ID-token-shaped JWT, or on the deployed stack a Cognito access token with the API's scope; the "
     "tenant comes only from the token, and another tenant's resource answers 404. Errors answer "
     '`{"code", "message", "details"?}`; for 422, `details.errors` lists every problem with its '
     "field path. Checks run in this order: 401, 403 (role), 422, 404, then 409 or 403."
@@ -171,8 +172,11 @@ def build_document(functions_dir: Path = FUNCTIONS_DIR) -> dict[str, Any]:
                     "type": "http",
                     "scheme": "bearer",
                     "bearerFormat": "JWT",
-                    "description": "A Cognito user-pool ID token; claims custom:tenant_id, "
-                    "cognito:username and cognito:groups (viewer, operator, admin, automation).",
+                    "description": "A Cognito user-pool ID token (claims custom:tenant_id, "
+                    "cognito:username and cognito:groups: viewer, operator, admin, automation) or, "
+                    "deployed, an access token with scope exception-playbooks/api or "
+                    "exception-playbooks/automation (claims tenant_id, username and cognito:groups; "
+                    "for a client-credentials client tenant_id, actor and roles).",
                 }
             },
             "schemas": {name: schemas[name] for name in sorted(schemas)},

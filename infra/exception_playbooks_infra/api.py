@@ -11,6 +11,7 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 from exception_playbooks.models.enums import Role
@@ -29,6 +30,15 @@ GROUP_PRECEDENCE = {Role.ADMIN: 0, Role.OPERATOR: 10, Role.AUTOMATION: 20, Role.
 
 # Short-lived: a stolen token is useful for minutes; the web app signs in again after this.
 TOKEN_VALIDITY = Duration.minutes(30)
+# A machine asks for a new client-credentials token whenever it needs one: shorter still.
+AUTOMATION_TOKEN_VALIDITY = Duration.minutes(15)
+# The API's OAuth scopes: every method accepts an access token carrying one of them (Api below).
+RESOURCE_SERVER_ID = "exception-playbooks"
+API_SCOPE = "api"  # people, through the web client
+AUTOMATION_SCOPE = "automation"  # machines, through client-credentials app clients
+# The demo automation client CDK creates, and the mapping its tokens get (identity.py).
+DEMO_AUTOMATION_TENANT = "demo"
+DEMO_AUTOMATION_USERNAME = "demo-automation"
 PRE_TOKEN_MEMORY_MB = 512  # CPU scales with memory: Cognito gives a trigger 5 s
 STAGE_NAME = "prod"
 API_PREFIX = "/api"
@@ -81,10 +91,13 @@ class Auth(Construct):
                 require_symbols=True,
                 temp_password_validity=Duration.days(3),
             ),
-            mfa=cognito.Mfa.OPTIONAL,
+            # Everyone signs in with an authenticator app (TOTP; no SMS): a new user sets it up at
+            # first sign-in. Machines use client credentials, which MFA does not concern.
+            mfa=cognito.Mfa.REQUIRED,
             mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
-            # Plus: threat protection (compromised credentials, adaptive authentication) enforced.
+            # Plus: threat protection (compromised credentials, adaptive authentication) enforced,
+            # and the V3_0 pre-token-generation event that customizes client-credentials tokens.
             feature_plan=cognito.FeaturePlan.PLUS,
             standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
             deletion_protection=True,
@@ -100,15 +113,33 @@ class Auth(Construct):
                 description=f"Exception Playbooks {role.value} role",
             )
 
+        self.api_scope = cognito.ResourceServerScope(
+            scope_name=API_SCOPE, scope_description="Exception Playbooks API, as a signed-in person"
+        )
+        self.automation_scope = cognito.ResourceServerScope(
+            scope_name=AUTOMATION_SCOPE, scope_description="Exception Playbooks API, as a tenant's machine"
+        )
+        self.resource_server = self.user_pool.add_resource_server(
+            "ResourceServer",
+            identifier=RESOURCE_SERVER_ID,
+            scopes=[self.api_scope, self.automation_scope],
+        )
+
         self.client = self.user_pool.add_client(
             "WebClient",
             generate_secret=False,  # a browser app cannot keep a secret
             auth_flows=cognito.AuthFlow(user_srp=True),
             o_auth=cognito.OAuthSettings(
                 # Authorization code with PKCE only (ui/js/auth.js): no implicit grant, no token in
-                # a URL; the public client's code is useless without this tab's verifier.
+                # a URL; the public client's code is useless without this tab's verifier. The API
+                # scope puts the access token (the UI's bearer token) past the API's authorizer.
                 flows=cognito.OAuthFlows(authorization_code_grant=True),
-                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+                scopes=[
+                    cognito.OAuthScope.OPENID,
+                    cognito.OAuthScope.EMAIL,
+                    cognito.OAuthScope.PROFILE,
+                    cognito.OAuthScope.resource_server(self.resource_server, self.api_scope),
+                ],
                 callback_urls=[f"{ui_origin}/"],
                 logout_urls=[f"{ui_origin}/"],
             ),
@@ -124,62 +155,106 @@ class Auth(Construct):
             # custom:tenant_id is deliberately absent: no app client may write it.
             write_attributes=cognito.ClientAttributes().with_standard_attributes(email=True, fullname=True),
         )
-        # Machine clients (the automation role) sign in from scripts: username + password over TLS
-        # (USER_PASSWORD_AUTH, e.g. `aws cognito-idp initiate-auth`), no hosted UI, no OAuth.
-        self.automation_client = self.user_pool.add_client(
+        # Where each automation client's mapping lives (one SSM parameter per app client id).
+        self.automation_clients_path = f"/{Stack.of(self).stack_name}/automation-clients/"
+        self.automation_client = self.add_automation_client(
             "AutomationClient",
-            generate_secret=False,
-            auth_flows=cognito.AuthFlow(user_password=True),
-            disable_o_auth=True,
-            prevent_user_existence_errors=True,
-            enable_token_revocation=True,
-            id_token_validity=TOKEN_VALIDITY,
-            access_token_validity=TOKEN_VALIDITY,
-            refresh_token_validity=Duration.hours(12),
-            read_attributes=cognito.ClientAttributes().with_custom_attributes(TENANT_ATTRIBUTE),
-            write_attributes=cognito.ClientAttributes(),  # machine clients change nothing about users
+            tenant_id=DEMO_AUTOMATION_TENANT,
+            username=DEMO_AUTOMATION_USERNAME,
+            roles=[Role.AUTOMATION],
         )
         self.domain = self.user_pool.add_domain(
             "Domain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=domain_prefix)
         )
-        self.pre_token = self._admin_mfa_trigger(shared)
-        suppress(
-            self.user_pool,
-            ["AwsSolutions-COG2"],
-            "MFA is required for admins, not by the pool: the pre-token-generation trigger "
-            "(identity.py) issues no token to an admin without TOTP, and Cognito challenges every "
-            "TOTP user on every sign-in. Pool-wide REQUIRED would lock out the automation group's "
-            "script users, which sign in with a password (USER_PASSWORD_AUTH).",
-        )
+        self.pre_token = self._pre_token_trigger(shared)
 
-    def _admin_mfa_trigger(self, shared: SharedFunctionProps) -> lambda_.Function:
+    @property
+    def people_scope(self) -> str:
+        """The scope the web client asks for (its access token is the UI's bearer token)."""
+        return f"{RESOURCE_SERVER_ID}/{API_SCOPE}"
+
+    @property
+    def authorization_scopes(self) -> list[str]:
+        """What an API method accepts: an access token with the people's or the machines' scope."""
+        return [self.people_scope, f"{RESOURCE_SERVER_ID}/{AUTOMATION_SCOPE}"]
+
+    def add_automation_client(
+        self, construct_id: str, *, tenant_id: str, username: str, roles: list[Role]
+    ) -> cognito.UserPoolClient:
+        """A tenant's machine: client credentials (id + secret), the automation scope, nothing else.
+
+        Its tenant, timeline actor name and roles are the mapping parameter next to it, which the
+        pre-token-generation trigger adds to each of its tokens (identity.py).
+        """
+        client = self.user_pool.add_client(
+            construct_id,
+            generate_secret=True,
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(client_credentials=True),
+                scopes=[cognito.OAuthScope.resource_server(self.resource_server, self.automation_scope)],
+            ),
+            prevent_user_existence_errors=True,
+            enable_token_revocation=True,
+            access_token_validity=AUTOMATION_TOKEN_VALIDITY,
+            read_attributes=cognito.ClientAttributes().with_custom_attributes(TENANT_ATTRIBUTE),
+            write_attributes=cognito.ClientAttributes(),  # machine clients change nothing about users
+        )
+        # No user sign-in flow at all (Cognito would otherwise default to SRP and custom auth);
+        # a client-credentials grant never yields a refresh token, so this flag allows nothing.
+        cfn_client = client.node.default_child
+        assert isinstance(cfn_client, cognito.CfnUserPoolClient)
+        cfn_client.explicit_auth_flows = ["ALLOW_REFRESH_TOKEN_AUTH"]
+        ssm.StringParameter(
+            self,
+            f"{construct_id}Mapping",
+            parameter_name=f"{self.automation_clients_path}{client.user_pool_client_id}",
+            simple_name=False,  # a path (it starts with "/"); the client id is known at deploy time
+            description=f"Exception Playbooks automation client of tenant {tenant_id} (identity.py)",
+            string_value=json.dumps(
+                {"tenant_id": tenant_id, "username": username, "roles": [r.value for r in roles]}
+            ),
+        )
+        return client
+
+    def _pre_token_trigger(self, shared: SharedFunctionProps) -> lambda_.Function:
         function = ServiceFunction(
             self,
             "PreTokenGeneration",
             shared=shared,
             code_dir=FUNCTIONS_DIR / "pretoken",
             handler="handler.lambda_handler",
-            description="Exception Playbooks Cognito pre-token generation: admins only with MFA",
+            description="Exception Playbooks Cognito pre-token generation: tenant claims in access tokens",
             access=FunctionAccess(),
             memory_size=PRE_TOKEN_MEMORY_MB,
             timeout=Duration.seconds(5),  # Cognito waits at most 5 s for a trigger
+            extra_environment={"AUTOMATION_CLIENTS_PATH": self.automation_clients_path},
         )
         # A policy of its own: the function's default policy is a dependency of the function,
-        # which the pool depends on (its trigger), which this policy names: no cycle this way.
-        iam.Policy(
+        # which the pool depends on (its trigger): no cycle this way. Exactly the mapping path.
+        mappings_arn = Stack.of(self).format_arn(
+            service="ssm", resource="parameter", resource_name=f"{self.automation_clients_path.strip('/')}/*"
+        )
+        mappings = iam.Policy(
             self,
-            "PreTokenGenerationLookup",
+            "PreTokenGenerationMappings",
             roles=[function.role],
-            statements=[
-                iam.PolicyStatement(
-                    actions=["cognito-idp:AdminGetUser"], resources=[self.user_pool.user_pool_arn]
-                )
+            statements=[iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[mappings_arn])],
+        )
+        suppress(
+            mappings,
+            ["AwsSolutions-IAM5"],
+            "One parameter per automation app client, named by its client id, which is created after "
+            "this stack (an operator onboards tenants' clients): the wildcard is only the last path "
+            "segment under this stack's automation-clients path, for reading.",
+            applies_to=[
+                "Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/"
+                f"{self.automation_clients_path.strip('/')}/*"
             ],
         )
         self.user_pool.add_trigger(
             cognito.UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG,
             function.function,
-            cognito.LambdaVersion.V2_0,
+            cognito.LambdaVersion.V3_0,
         )
         return function.function
 
@@ -219,6 +294,7 @@ class Api(Construct):
         *,
         shared: SharedFunctionProps,
         user_pool: cognito.IUserPool,
+        authorization_scopes: list[str],
         ui_origin: str,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -292,6 +368,9 @@ class Api(Construct):
                 apigw.LambdaIntegration(self.functions[route.function], allow_test_invoke=False),
                 authorizer=self.authorizer,
                 authorization_type=apigw.AuthorizationType.COGNITO,
+                # With scopes the authorizer takes only access tokens carrying one of them (the web
+                # client's or an automation client's), whose tenant the trigger added.
+                authorization_scopes=authorization_scopes,
                 request_validator=validator,
                 request_parameters={
                     f"method.request.path.{name}": True for name in _PATH_PARAMETER.findall(route.path)

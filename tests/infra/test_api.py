@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from exception_playbooks.identity import parse_mapping
 from exception_playbooks.models.enums import Role
 from exception_playbooks.routes import ROUTES
 
@@ -105,6 +106,27 @@ def test_stage_is_throttled_traced_and_access_logged(synthesized: Synthesized) -
     assert props["AccessLogSetting"]["Format"].startswith("{")
 
 
+def _clients(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
+    auth = synthesized.stack.node.find_child("Auth")
+    return {
+        name: synthesized.resources[synthesized.logical_id(client)]["Properties"]
+        for name, client in (("web", auth.client), ("automation", auth.automation_client))
+    }
+
+
+def _scopes(synthesized: Synthesized, client: dict[str, Any]) -> list[str]:
+    """AllowedOAuthScopes with the resource server's Ref (its identifier) resolved."""
+    ((server_id, server),) = synthesized.of_type("AWS::Cognito::UserPoolResourceServer").items()
+    scopes = []
+    for scope in client["AllowedOAuthScopes"]:
+        if isinstance(scope, dict):
+            ref, name = scope["Fn::Join"][1]
+            assert ref == {"Ref": server_id}  # also orders the client after its scopes
+            scope = server["Properties"]["Identifier"] + name
+        scopes.append(scope)
+    return scopes
+
+
 def test_tenant_id_is_an_immutable_attribute_no_client_may_write(synthesized: Synthesized) -> None:
     (pool,) = synthesized.of_type("AWS::Cognito::UserPool").values()
     schema = {attribute["Name"]: attribute for attribute in pool["Properties"]["Schema"]}
@@ -113,22 +135,63 @@ def test_tenant_id_is_an_immutable_attribute_no_client_may_write(synthesized: Sy
     assert pool["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
 
     clients = list(synthesized.of_type("AWS::Cognito::UserPoolClient").values())
-    assert len(clients) == 2  # the web UI's and the machine clients'
+    assert len(clients) == 2  # the web UI's and the demo automation client
     for client in clients:
         assert "custom:tenant_id" not in client["Properties"].get("WriteAttributes", [])
         assert "custom:tenant_id" in client["Properties"]["ReadAttributes"]
-        assert client["Properties"]["GenerateSecret"] is False
 
 
-def test_machine_clients_sign_in_with_a_password_and_no_oauth(synthesized: Synthesized) -> None:
-    flows = {
-        tuple(sorted(c["Properties"]["ExplicitAuthFlows"])): c["Properties"]
-        for c in synthesized.of_type("AWS::Cognito::UserPoolClient").values()
-    }
-    automation = flows[("ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH")]
-    assert automation.get("AllowedOAuthFlowsUserPoolClient") in (None, False)
-    web = flows[("ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH")]
-    assert web["AllowedOAuthFlows"] == ["code"]  # with PKCE (ui/js/auth.js); never implicit
+def test_the_api_scopes_live_on_a_resource_server(synthesized: Synthesized) -> None:
+    (server,) = synthesized.of_type("AWS::Cognito::UserPoolResourceServer").values()
+    props = server["Properties"]
+    assert props["Identifier"] == "exception-playbooks"
+    assert sorted(s["ScopeName"] for s in props["Scopes"]) == ["api", "automation"]
+
+
+def test_the_web_client_is_public_and_uses_the_code_flow_with_the_api_scope(synthesized: Synthesized) -> None:
+    web = _clients(synthesized)["web"]
+    assert web["GenerateSecret"] is False  # a browser cannot keep one; PKCE instead (ui/js/auth.js)
+    assert web["AllowedOAuthFlows"] == ["code"]  # never implicit, never client credentials
+    assert web["AllowedOAuthFlowsUserPoolClient"] is True
+    assert _scopes(synthesized, web) == ["openid", "email", "profile", "exception-playbooks/api"]
+    assert sorted(web["ExplicitAuthFlows"]) == ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"]
+
+
+def test_machine_clients_use_client_credentials_only(synthesized: Synthesized) -> None:
+    automation = _clients(synthesized)["automation"]
+    assert automation["GenerateSecret"] is True
+    assert automation["AllowedOAuthFlows"] == ["client_credentials"]
+    assert _scopes(synthesized, automation) == ["exception-playbooks/automation"]
+    # No user sign-in flow (no password, no SRP): only the flag a client needs to exist.
+    assert automation["ExplicitAuthFlows"] == ["ALLOW_REFRESH_TOKEN_AUTH"]
+    assert automation["TokenValidityUnits"]["AccessToken"] == "minutes"
+    assert automation["AccessTokenValidity"] <= 15
+
+
+def test_the_demo_automation_client_has_its_mapping(synthesized: Synthesized) -> None:
+    client_id = synthesized.logical_id(synthesized.stack.node.find_child("Auth").automation_client)
+    (parameter,) = synthesized.of_type("AWS::SSM::Parameter").values()
+    props = parameter["Properties"]
+    prefix, ref = props["Name"]["Fn::Join"][1]
+    assert prefix == f"/{synthesized.stack.stack_name}/automation-clients/"
+    assert ref == {"Ref": client_id}
+    assert props["Type"] == "String"
+    assert parse_mapping(props["Value"]).roles == ("automation",)
+
+
+def test_every_api_method_wants_an_access_token_with_an_api_scope(synthesized: Synthesized) -> None:
+    methods = list(synthesized.of_type("AWS::ApiGateway::Method").values())
+    guarded = [m["Properties"] for m in methods if m["Properties"]["HttpMethod"] != "OPTIONS"]
+    assert len(guarded) == len(ROUTES)
+    for method in guarded:
+        assert method["AuthorizationType"] == "COGNITO_USER_POOLS"
+        assert sorted(method["AuthorizationScopes"]) == [
+            "exception-playbooks/api",
+            "exception-playbooks/automation",
+        ]
+    for method in methods:  # the CORS preflight stays open: browsers send it without credentials
+        if method["Properties"]["HttpMethod"] == "OPTIONS":
+            assert method["Properties"]["AuthorizationType"] == "NONE"
 
 
 def test_gateway_errors_use_the_api_error_shape(synthesized: Synthesized) -> None:

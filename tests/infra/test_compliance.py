@@ -47,6 +47,17 @@ def test_every_suppression_gives_a_reason(synthesized: Synthesized) -> None:
         assert len(suppression["reason"]) >= 40, suppression
 
 
+def test_the_cognito_and_authorizer_rules_are_met_not_suppressed(synthesized: Synthesized) -> None:
+    """COG2 (MFA required), COG8 (Plus plan), APIG3 (WAF on the stage) hold: no suppression names them."""
+    suppressed = {
+        suppression["id"]
+        for resource in synthesized.resources.values()
+        for suppression in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", [])
+    }
+    assert suppressed  # the metadata is where it is looked for
+    assert not suppressed & {"AwsSolutions-COG2", "AwsSolutions-COG8", "AwsSolutions-APIG3"}
+
+
 @pytest.fixture(scope="module")
 def template_file(synthesized: Synthesized, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("cfn-lint") / "template.json"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .conftest import Synthesized
@@ -47,14 +48,16 @@ def test_the_ui_answers_with_a_strict_csp_naming_the_api_and_cognito(synthesized
 
 def test_cognito_threat_protection_and_short_tokens(synthesized: Synthesized) -> None:
     pool = _only(synthesized, "AWS::Cognito::UserPool")
-    assert pool["UserPoolTier"] == "PLUS"
+    assert pool["UserPoolTier"] == "PLUS"  # also what the V3_0 (M2M) trigger event needs
     assert pool["UserPoolAddOns"] == {"AdvancedSecurityMode": "ENFORCED"}
     for client in synthesized.of_type("AWS::Cognito::UserPoolClient").values():
         props = client["Properties"]
         units = props["TokenValidityUnits"]
-        assert (props["IdTokenValidity"], units["IdToken"]) == (30, "minutes")
-        assert (props["AccessTokenValidity"], units["AccessToken"]) == (30, "minutes")
-        assert props["RefreshTokenValidity"] <= 12 * 60 and units["RefreshToken"] == "minutes"
+        assert units["AccessToken"] == "minutes" and props["AccessTokenValidity"] <= 30
+        if "IdTokenValidity" in props:  # client-credentials clients get no ID token
+            assert (props["IdTokenValidity"], units["IdToken"]) == (30, "minutes")
+        if "RefreshTokenValidity" in props:
+            assert props["RefreshTokenValidity"] <= 12 * 60 and units["RefreshToken"] == "minutes"
 
 
 def test_the_hosted_ui_domain_prefix_is_unique_per_stack_and_account() -> None:
@@ -64,18 +67,37 @@ def test_the_hosted_ui_domain_prefix_is_unique_per_stack_and_account() -> None:
     assert "aws" not in str(stack.default_domain_prefix("aws-Cognito-Test")).split("-${")[0]
 
 
-def test_admin_mfa_is_enforced_by_the_pre_token_generation_trigger(synthesized: Synthesized) -> None:
+def test_mfa_is_required_with_an_authenticator_app_only(synthesized: Synthesized) -> None:
     pool = _only(synthesized, "AWS::Cognito::UserPool")
-    trigger_id = synthesized.logical_id(synthesized.stack.node.find_child("Auth").pre_token)
+    assert pool["MfaConfiguration"] == "ON"
+    assert pool["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]  # TOTP; no SMS
+
+
+def test_the_pre_token_trigger_is_v3_and_reads_only_its_mappings(synthesized: Synthesized) -> None:
+    pool = _only(synthesized, "AWS::Cognito::UserPool")
+    trigger = synthesized.stack.node.find_child("Auth").pre_token
+    trigger_id = synthesized.logical_id(trigger)
     config = pool["LambdaConfig"]["PreTokenGenerationConfig"]
-    assert config["LambdaVersion"] == "V2_0"
+    assert config["LambdaVersion"] == "V3_0"  # V2_0 would leave client-credentials tokens alone
     assert referenced_ids(config["LambdaArn"]) == {trigger_id}
-    assert pool["MfaConfiguration"] == "OPTIONAL" and pool["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
-    pool_id = next(iter(synthesized.of_type("AWS::Cognito::UserPool")))
-    lookups = [
+    environment = synthesized.resources[trigger_id]["Properties"]["Environment"]["Variables"]
+    path = f"/{synthesized.stack.stack_name}/automation-clients/"
+    assert environment["AUTOMATION_CLIENTS_PATH"] == path
+
+    role_id = synthesized.logical_id(trigger.role)
+    statements = [
         s
         for p in synthesized.of_type("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in p["Properties"]["Roles"]
         for s in p["Properties"]["PolicyDocument"]["Statement"]
-        if s["Action"] == "cognito-idp:AdminGetUser"
     ]
-    assert [referenced_ids(s["Resource"]) for s in lookups] == [{pool_id}]
+    ssm = [s for s in statements if any(a.startswith("ssm:") for a in _actions(s))]
+    assert len(ssm) == 1 and _actions(ssm[0]) == ["ssm:GetParameter"]
+    resource = json.dumps(ssm[0]["Resource"])
+    assert resource.endswith(f':parameter{path}*"]]}}') and resource.count("*") == 1
+    assert not any(a.startswith(("cognito-idp:", "dynamodb:")) for s in statements for a in _actions(s))
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return [actions] if isinstance(actions, str) else list(actions)

@@ -86,8 +86,10 @@ def test_ui_and_generated_config_are_deployed(synthesized: Synthesized) -> None:
         "userPoolId",
         "userPoolClientId",
         "cognitoDomain",
+        "apiScope",
         "redirectUrl",
     }
+    assert config["apiScope"] == "exception-playbooks/api"  # the web client's scope (ui/js/auth.js)
     assert config["apiUrl"].startswith("https://") and config["redirectUrl"].startswith("https://")
     api_url_marker = staged.read_text().split('"apiUrl":')[1].split(",")[0]
     assert synthesized.logical_id(synthesized.stack.node.find_child("Api").rest_api) in referenced_ids(

@@ -572,7 +572,9 @@ def test_deployed_mode_signs_in_through_the_hosted_ui(new_page: Any, data: UiDat
         if urlsplit(url).path == "/oauth2/token":
             exchanges.append(dict(parse_qsl(route.request.post_data or "")))
             route.fulfill(
-                json={"id_token": data.operator, "access_token": "a", "token_type": "Bearer"},
+                # The UI keeps the access token (the API's authorizer wants the API scope, which
+                # ID tokens never carry); the ID token here is a decoy it must not use.
+                json={"id_token": "not-the-bearer", "access_token": data.operator, "token_type": "Bearer"},
                 headers={"Access-Control-Allow-Origin": "*"},
             )
             return
@@ -592,6 +594,8 @@ def test_deployed_mode_signs_in_through_the_hosted_ui(new_page: Any, data: UiDat
     query = dict(parse_qsl(urlsplit(authorize[0]).query))
     assert urlsplit(authorize[0]).path == "/oauth2/authorize"
     assert query["response_type"] == "code"
+    assert query["scope"].split() == ["openid", "email", "profile", "exception-playbooks/api"]
+    assert page.evaluate("sessionStorage.getItem('id_token')") == data.operator
     assert query["code_challenge_method"] == "S256"
     (exchange,) = exchanges
     assert exchange["grant_type"] == "authorization_code" and exchange["code"] == "the-code"

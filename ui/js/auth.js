@@ -2,7 +2,13 @@
 // decodes the payload to show who is signed in and to notice expiry early.
 import { config } from './config.js';
 
+// The bearer token's key. Deployed, it holds the Cognito ACCESS token: the API's authorizer asks
+// for an access token carrying the API scope (an ID token carries no scopes), and the
+// pre-token-generation trigger puts the tenant in it. The key keeps its name because the UI
+// contract (UI.md) and the local stack's ID-token-shaped tokens use it.
 const TOKEN_KEY = 'id_token';
+// The API's OAuth scope (infra api.py: resource server "exception-playbooks", scope "api").
+const DEFAULT_API_SCOPE = 'exception-playbooks/api';
 const STATE_KEY = 'oauth_state';
 const VERIFIER_KEY = 'oauth_pkce_verifier';
 const RETURN_KEY = 'return_to';
@@ -107,7 +113,7 @@ export async function startHostedSignIn() {
     response_type: 'code',
     client_id: cognito.clientId,
     redirect_uri: redirectUri(),
-    scope: 'openid email profile',
+    scope: `openid email profile ${cognito.apiScope || DEFAULT_API_SCOPE}`,
     state,
     code_challenge: await pkceChallenge(verifier),
     code_challenge_method: 'S256',
@@ -129,8 +135,9 @@ async function exchangeCode(code, verifier) {
     }),
   });
   const body = await response.json().catch(() => ({}));
-  if (!response.ok || !body.id_token) throw new Error(body.error_description || body.error || 'Sign-in failed.');
-  return body.id_token;
+  if (!response.ok || !body.access_token) throw new Error(body.error_description || body.error || 'Sign-in failed.');
+  // The access token is the API's bearer token (see TOKEN_KEY); the ID token is not kept.
+  return body.access_token;
 }
 
 /**

@@ -18,6 +18,7 @@ export async function loadConfig() {
       clientId: data.userPoolClientId,
       region: data.region,
       redirectUrl: data.redirectUrl,
+      apiScope: data.apiScope,
     } : null);
     current = {
       apiBaseUrl: String(data.apiBaseUrl || data.apiUrl || '').replace(/\/+$/, ''),

@@ -12,6 +12,10 @@ from .models.common import is_identifier
 from .models.enums import ActorType, Role
 from .models.event import SYSTEM_ACTOR
 
+# Claims the pre-token-generation trigger adds to access tokens (identity.py sets them).
+TENANT_CLAIM = "tenant_id"
+ACTOR_CLAIM = "actor"
+ROLES_CLAIM = "roles"
 # A token's username: 1 to 128 characters, none of them whitespace or control characters.
 _USERNAME = re.compile(r"[^\s\x00-\x1f\x7f]{1,128}")
 # Actor ids the service itself writes (agents, the system): no token may act under them.
@@ -75,12 +79,42 @@ def is_username(value: object) -> bool:
     return isinstance(value, str) and _USERNAME.fullmatch(value) is not None
 
 
+def _roles(groups: object) -> frozenset[Role]:
+    """Groups/roles as a list, or as API Gateway flattens one: "a,b", "a b" or "[a b]"."""
+    if isinstance(groups, str):
+        groups = [g for g in re.split(r"[,\s\[\]]+", groups) if g]
+    if not isinstance(groups, list):
+        return frozenset()
+    return frozenset(Role(g) for g in groups if isinstance(g, str) and g in Role._value2member_map_)
+
+
+def _tenant_username_groups(claims: dict[str, Any]) -> tuple[object, object, object]:
+    """The three things a principal needs, from whichever token shape the claims are.
+
+    - ID token (the API contract; the local stack's tokens): ``custom:tenant_id``,
+      ``cognito:username``, ``cognito:groups``;
+    - access token of a person (deployed web UI): ``tenant_id`` (added by the pre-token-generation
+      trigger, identity.py), ``username``, ``cognito:groups``;
+    - access token of a machine (client-credentials grant): ``client_id`` and no ``username``;
+      ``tenant_id``, ``actor`` and ``roles`` from the client's mapping (identity.py).
+    """
+    if claims.get("token_use") != "access":
+        username = claims.get("cognito:username") or claims.get("username") or claims.get("sub")
+        return claims.get("custom:tenant_id"), username, claims.get("cognito:groups")
+    if "username" in claims:
+        if ACTOR_CLAIM in claims or ROLES_CLAIM in claims:
+            return None, None, None  # a person's token never carries a machine's claims
+        return claims.get(TENANT_CLAIM), claims.get("username"), claims.get("cognito:groups")
+    if not claims.get("client_id") or "cognito:groups" in claims:
+        return None, None, None
+    return claims.get(TENANT_CLAIM), claims.get(ACTOR_CLAIM), claims.get(ROLES_CLAIM)
+
+
 def principal_from_claims(claims: dict[str, Any] | None) -> Principal:
     """Claims as the Cognito user-pool authorizer passes them (strings; groups comma-separated or list)."""
     if not claims:
         raise Unauthorized("A valid bearer token is required")
-    tenant = claims.get("custom:tenant_id")
-    username = claims.get("cognito:username") or claims.get("username") or claims.get("sub")
+    tenant, username, groups = _tenant_username_groups(claims)
     if (
         not isinstance(tenant, str)
         or not is_identifier(tenant)
@@ -88,8 +122,4 @@ def principal_from_claims(claims: dict[str, Any] | None) -> Principal:
         or not is_username(username)
     ):
         raise Unauthorized("The token does not carry a tenant and a username")
-    groups = claims.get("cognito:groups") or []
-    if isinstance(groups, str):
-        groups = [g for g in re.split(r"[,\s\[\]]+", groups) if g]
-    roles = frozenset(Role(g) for g in groups if g in Role._value2member_map_)
-    return Principal(tenant_id=tenant, username=username, roles=roles)
+    return Principal(tenant_id=tenant, username=username, roles=_roles(groups or []))
