@@ -144,18 +144,40 @@ def test_a_partition_too_large_to_bundle_is_queried_by_every_cold_read(repos, ca
         assert calls.operations == ["GetItem", "BatchGetItem", "Query"]
 
 
-def test_a_publish_racing_another_in_the_same_partition_writes_nothing(repos, monkeypatch):
+def test_a_publish_racing_another_in_the_same_partition_is_staged_again_and_both_land(repos, monkeypatch):
     repos.playbooks.save_version(TENANT, playbook("pb-1", match={"domain": "Finance"}))
     catalogue = repos.playbooks.catalogue
     original = catalogue._current_items
 
     def interleaved(*args, **kwargs):  # another author publishes between our read and our write
         monkeypatch.setattr(catalogue, "_current_items", original)
+        items = original(*args, **kwargs)
         repos.playbooks.save_version(TENANT, playbook("pb-9", match={"domain": "Finance"}))
-        return original(*args, **kwargs)
+        return items
 
     monkeypatch.setattr(catalogue, "_current_items", interleaved)
+    repos.playbooks.save_version(TENANT, playbook("pb-2", match={"domain": "Finance"}))
+    playbooks_module.clear_cache()
+    assert _ids(repos.playbooks.candidates(TENANT, "Finance")) == [("pb-1", 1), ("pb-2", 1), ("pb-9", 1)]
+
+
+def test_a_publish_that_keeps_losing_the_race_writes_nothing_and_is_a_conflict(repos, monkeypatch):
+    repos.playbooks.save_version(TENANT, playbook("pb-1", match={"domain": "Finance"}))
+    catalogue = repos.playbooks.catalogue
+    original = catalogue._current_items
+    others = iter(f"pb-{n}" for n in range(50, 60))
+
+    def always_interleaved(*args, **kwargs):
+        items = original(*args, **kwargs)
+        monkeypatch.setattr(catalogue, "_current_items", original)
+        repos.playbooks.save_version(TENANT, playbook(next(others), match={"domain": "Finance"}))
+        monkeypatch.setattr(catalogue, "_current_items", always_interleaved)
+        return items
+
+    monkeypatch.setattr(catalogue, "_current_items", always_interleaved)
     with pytest.raises(Conflict):
         repos.playbooks.save_version(TENANT, playbook("pb-2", match={"domain": "Finance"}))
+    monkeypatch.setattr(catalogue, "_current_items", original)
     playbooks_module.clear_cache()
-    assert _ids(repos.playbooks.candidates(TENANT, "Finance")) == [("pb-1", 1), ("pb-9", 1)]
+    ids = [pid for pid, _ in _ids(repos.playbooks.candidates(TENANT, "Finance"))]
+    assert "pb-2" not in ids and len(ids) == 4  # pb-1 and the three that won

@@ -46,6 +46,9 @@ from ..models.playbook import PlaybookVersion
 from .dynamo import Dynamo, Transaction
 
 STAMP_PREFIX = "stamp:"
+# The stamp update in a publish transaction: failing alone, it means another publish into the
+# same partition won the race (the publish is staged again from fresh reads).
+CATALOGUE_LABEL = "catalogue-stamps"
 _PART_CACHE_LIMIT = 1024  # (tenant, partition) entries; cleared whole when full
 _LIST_CACHE_LIMIT = 1024
 
@@ -235,6 +238,7 @@ class CandidateCatalogue:
             condition=" AND ".join(held),
             names=names,
             values=values,
+            label=CATALOGUE_LABEL,
         )
 
     def rebuild(self, tenant_id: str, partition: str) -> None:

@@ -12,10 +12,17 @@ from typing import Any
 from .. import keys
 from ..errors import Conflict, NotFound
 from ..models.draft import Draft
-from .dynamo import ConditionFailed, Dynamo, Transaction, TransactionCancelled
+from .dynamo import ConditionFailed, Dynamo, Transaction
 from .playbooks import PLAYBOOKS_INDEX
 
 MAX_DRAFTS_LISTED = 500
+
+
+def draft_or_playbook_changed() -> Conflict:
+    """Publishing a draft lost a race: the draft or its playbook moved (nothing was written)."""
+    return Conflict(
+        "The draft or its playbook changed concurrently; reload and retry", code="CONCURRENT_MODIFICATION"
+    )
 
 
 def draft_not_found(draft_id: str) -> NotFound:
@@ -94,15 +101,6 @@ class DraftRepository:
             values={":r": draft.revision},
             label="draft",
         )
-
-    def commit(self, transaction: Transaction) -> None:
-        try:
-            self.dynamo.commit(transaction)
-        except TransactionCancelled as error:
-            raise Conflict(
-                "The draft or its playbook changed concurrently; reload and retry",
-                code="CONCURRENT_MODIFICATION",
-            ) from error
 
     @staticmethod
     def _item(tenant_id: str, draft: Draft) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .. import keys
@@ -10,8 +11,8 @@ from ..cache import BoundedCache
 from ..errors import Conflict, NotFound
 from ..models.playbook import PlaybookVersion
 from . import candidates as candidate_summaries
-from .candidates import CandidateCatalogue
-from .dynamo import Dynamo, Transaction, TransactionCancelled
+from .candidates import CATALOGUE_LABEL, CandidateCatalogue
+from .dynamo import Dynamo, Transaction, TransactionCancelled, failed_labels
 
 BY_TENANT_INDEX = "by_tenant"
 PLAYBOOKS_INDEX = "playbooks"
@@ -34,6 +35,13 @@ UNREAD: dict[str, Any] = {}
 
 def cache() -> BoundedCache[tuple[str, str, int], PlaybookVersion]:
     return _VERSION_CACHE
+
+
+def _changed() -> Conflict:
+    return Conflict("The playbook changed concurrently; reload and retry", code="CONCURRENT_MODIFICATION")
+
+
+SAVE_ATTEMPTS = 3  # bounded: a stamp moves only when someone publishes into the same domain
 
 
 class PlaybookRepository:
@@ -134,15 +142,29 @@ class PlaybookRepository:
         The playbook's candidate summary moves with it (``previous`` is version N-1, read here
         when the caller does not pass it: its summary may sit in another domain's partition).
         """
-        transaction = Transaction()
-        self.stage_version(transaction, tenant_id, playbook, previous)
-        try:
-            self.dynamo.commit(transaction)
-        except TransactionCancelled as error:
-            raise Conflict(
-                "The playbook changed concurrently; reload and retry", code="CONCURRENT_MODIFICATION"
-            ) from error
+        self.commit_catalogue_change(
+            lambda transaction: self.stage_version(transaction, tenant_id, playbook, previous), _changed
+        )
         return playbook
+
+    def commit_catalogue_change(
+        self, stage: Callable[[Transaction], None], conflict: Callable[[], Conflict]
+    ) -> None:
+        """Stage and commit a transaction that moves a catalogue stamp (publish, retire).
+
+        Another author publishing into the same domain moves that stamp between our read and our
+        write; staged again from fresh reads, that is no conflict. A real one (LATEST moved, the
+        version exists, the draft changed) fails every attempt alike and answers ``conflict()``.
+        """
+        for attempt in range(1, SAVE_ATTEMPTS + 1):
+            transaction = Transaction()
+            stage(transaction)
+            try:
+                self.dynamo.commit(transaction)
+                return
+            except TransactionCancelled as error:
+                if attempt == SAVE_ATTEMPTS or not failed_labels(error, transaction) <= {CATALOGUE_LABEL}:
+                    raise conflict() from error
 
     def stage_version(
         self,
@@ -199,21 +221,18 @@ class PlaybookRepository:
         candidate summary and the catalogue stamp change together.
         """
         current = self.get(tenant_id, playbook_id)  # NotFound when absent
-        transaction = Transaction()
-        transaction.update(
-            self.dynamo.state_table,
-            keys.playbook_latest_key(tenant_id, playbook_id),
-            "SET active = :false REMOVE gsi1pk, gsi1sk",
-            condition="attribute_exists(pk) AND version = :version",
-            values={":false": False, ":version": current.version},
-        )
-        self.catalogue.stage_inactive(tenant_id, playbook_id, current.domain, transaction)
-        try:
-            self.dynamo.commit(transaction)
-        except TransactionCancelled as error:
-            raise Conflict(
-                "The playbook changed concurrently; reload and retry", code="CONCURRENT_MODIFICATION"
-            ) from error
+
+        def stage(transaction: Transaction) -> None:
+            transaction.update(
+                self.dynamo.state_table,
+                keys.playbook_latest_key(tenant_id, playbook_id),
+                "SET active = :false REMOVE gsi1pk, gsi1sk",
+                condition="attribute_exists(pk) AND version = :version",
+                values={":false": False, ":version": current.version},
+            )
+            self.catalogue.stage_inactive(tenant_id, playbook_id, current.domain, transaction)
+
+        self.commit_catalogue_change(stage, _changed)
         return current.model_copy(update={"active": False})
 
     @staticmethod

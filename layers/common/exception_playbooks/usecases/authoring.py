@@ -28,6 +28,7 @@ from ..models.packs import PackSet
 from ..models.playbook import PlaybookInput, PlaybookVersion
 from ..ports import iso
 from ..repository.bundle import Repositories, build_repositories
+from ..repository.drafts import draft_or_playbook_changed
 from ..repository.dynamo import CountingDynamo, Transaction
 from ..repository.exceptions import ExceptionFilters
 from ..repository.matching_reads import newest_exceptions
@@ -266,10 +267,12 @@ def publish_draft(repos: Repositories, principal: Principal, draft_id: str, raw:
     findings = lint(playbook, lint_context(repos, tenant, playbook, packs))
     if has_errors(findings):
         raise LintFailed(findings)
-    transaction = Transaction()
-    repos.playbooks.stage_version(transaction, tenant, playbook)
-    repos.drafts.stage_removal(transaction, tenant, draft)
-    repos.drafts.commit(transaction)
+
+    def stage(transaction: Transaction) -> None:
+        repos.playbooks.stage_version(transaction, tenant, playbook)
+        repos.drafts.stage_removal(transaction, tenant, draft)
+
+    repos.playbooks.commit_catalogue_change(stage, draft_or_playbook_changed)
     return {"playbook": playbook.to_api(), "lint": lint_summary(findings)}
 
 
