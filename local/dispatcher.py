@@ -132,6 +132,7 @@ class Delivery:
     attempts: int
     aws_calls: int
     duration_ms: float
+    environment: str = ""  # the execution environment that ran it (cold caches once per environment)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -428,11 +429,12 @@ class Dispatcher:
         started = time.monotonic()
         error_text = ""
         calls = 0
+        environment = ""
         for attempt in range(1, self._max_attempts + 1):
             try:
                 with count_aws_calls() as counter:
                     try:
-                        self._invoke(rule, envelope)
+                        environment = str(getattr(self._invoke(rule, envelope), "environment", ""))
                     finally:
                         calls = counter.total
             except Exception as error:  # the agent's failure, never the dispatcher's
@@ -450,9 +452,9 @@ class Dispatcher:
                     time.sleep(self._backoff * (2 ** (attempt - 1)))
                 continue
             self.delivered += 1
-            self._record(rule, detail, True, attempt, calls, started)
+            self._record(rule, detail, True, attempt, calls, started, environment)
             return
-        self._record(rule, detail, False, self._max_attempts, calls, started)
+        self._record(rule, detail, False, self._max_attempts, calls, started, environment)
         letter = DeadLetter(
             agent=rule.name,
             handler=rule.handler,
@@ -471,7 +473,14 @@ class Dispatcher:
         )
 
     def _record(
-        self, rule: bus.AgentRule, detail: dict[str, Any], ok: bool, attempts: int, calls: int, started: float
+        self,
+        rule: bus.AgentRule,
+        detail: dict[str, Any],
+        ok: bool,
+        attempts: int,
+        calls: int,
+        started: float,
+        environment: str,
     ) -> None:
         self._deliveries.append(
             Delivery(
@@ -483,6 +492,7 @@ class Dispatcher:
                 attempts=attempts,
                 aws_calls=calls,
                 duration_ms=round((time.monotonic() - started) * 1000, 1),
+                environment=environment,
             )
         )
 
@@ -509,7 +519,7 @@ def registry_invoker(registry: Any, *, region: str = "us-east-1", runner: Any = 
         invocation = where.run(AGENT_FUNCTION, rule.handler, envelope, context)
         if not invocation.ok:
             raise AgentFailed(invocation.error)
-        return invocation.result
+        return invocation  # the dispatcher records which environment ran it
 
     return invoke
 

@@ -22,7 +22,7 @@ import threading
 import traceback
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -45,6 +45,8 @@ class Invocation:
     error: str = ""  # the message (MISSING / LOAD_FAILED) or the traceback (RAISED)
     aws_calls: tuple[str, ...] = ()
     capacity: tuple[float, float] = (0.0, 0.0)  # DynamoDB (read, write) units, as DynamoDB reported
+    # Which execution environment ran it (its process id): each has its own warm caches.
+    environment: str = field(default_factory=lambda: f"pid-{os.getpid()}")
 
     @property
     def ok(self) -> bool:
