@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from exception_playbooks import keys
+from exception_playbooks.errors import Conflict
 from exception_playbooks.models.draft import Draft
 from exception_playbooks.models.packs import DomainPackInput, PolicyPackInput
 from exception_playbooks.repository import packs as packs_module
@@ -77,6 +78,10 @@ def _calls(tenant: str) -> dict[str, Callable[[Repositories], Any]]:
         "playbooks.stage_version+commit": lambda r: _staged(
             lambda t: r.playbooks.stage_version(t, tenant, playbook("pb-3", version=1))
         )(r),
+        "playbooks.commit_catalogue_change": lambda r: r.playbooks.commit_catalogue_change(
+            lambda t: r.playbooks.stage_version(t, tenant, playbook("pb-4", version=1)),
+            lambda: Conflict("lost"),
+        ),
         "playbooks.deactivate": lambda r: r.playbooks.deactivate(tenant, "pb-1"),
         "packs.policy": lambda r: r.packs.policy(tenant, cached=False),
         "packs.domain": lambda r: r.packs.domain(tenant, DOMAIN, cached=False),
