@@ -82,10 +82,11 @@ class LocalConfig:
             state_dir=state_dir,
             log_level=env.get("LOCAL_LOG_LEVEL", "INFO"),
             functions_dir=functions_dir,
-            # One environment each by default: warm, they see their own writes in their caches
-            # (packs are cached 30 s per environment), so the docs' examples and the cost budgets
-            # of a warm function hold as written. More environments run requests (or agent
-            # deliveries) in parallel, each with its own caches, as separate Lambda environments.
+            # One API environment by default: warm, it sees its own writes in its caches (packs
+            # are cached 30 s per environment), so the docs' examples and the cost budgets of a
+            # warm function hold as written. Agents get three (see ``agent_workers``): their
+            # answers reach no client, and each environment pays its cold reads once. More
+            # environments run in parallel, each with its own caches, as separate Lambda ones.
             workers=_positive(env, "LOCAL_WORKERS", 1),
             agent_workers=_positive(env, "LOCAL_AGENT_WORKERS", 3),
         )

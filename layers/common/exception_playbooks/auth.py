@@ -12,6 +12,8 @@ from .models.common import is_identifier
 from .models.enums import ActorType, Role
 from .models.event import SYSTEM_ACTOR
 
+# The tenant of an ID token (the user's immutable attribute, which Cognito puts in ID tokens only).
+ID_TOKEN_TENANT_CLAIM = "custom:tenant_id"
 # Claims the pre-token-generation trigger adds to access tokens (identity.py sets them).
 TENANT_CLAIM = "tenant_id"
 ACTOR_CLAIM = "actor"
@@ -100,7 +102,7 @@ def _tenant_username_groups(claims: dict[str, Any]) -> tuple[object, object, obj
     """
     if claims.get("token_use") != "access":
         username = claims.get("cognito:username") or claims.get("username") or claims.get("sub")
-        return claims.get("custom:tenant_id"), username, claims.get("cognito:groups")
+        return claims.get(ID_TOKEN_TENANT_CLAIM), username, claims.get("cognito:groups")
     if "username" in claims:
         if ACTOR_CLAIM in claims or ROLES_CLAIM in claims:
             return None, None, None  # a person's token never carries a machine's claims

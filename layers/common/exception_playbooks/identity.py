@@ -25,12 +25,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .auth import ACTOR_CLAIM, RESERVED_ACTOR_IDS, ROLES_CLAIM, TENANT_CLAIM, is_username
+from .auth import (
+    ACTOR_CLAIM,
+    ID_TOKEN_TENANT_CLAIM,
+    RESERVED_ACTOR_IDS,
+    ROLES_CLAIM,
+    TENANT_CLAIM,
+    is_username,
+)
 from .cache import BoundedCache
 from .models.common import is_identifier
 from .models.enums import Role
 
-TENANT_ATTRIBUTE = "custom:tenant_id"
+TENANT_ATTRIBUTE = ID_TOKEN_TENANT_CLAIM  # the user attribute the ID token's claim comes from
 CLIENT_CREDENTIALS = "TokenGeneration_ClientCredentials"
 
 # Cognito app client ids are letters and digits; anything else never names a parameter.
